@@ -1,0 +1,195 @@
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Everything the fake upstream knows: the expected credentials, the pins, the request log and the
+/// faults to inject. Share one instance between the server and the test that inspects it.
+///
+/// Ids are deterministic: a fresh state hands out the same pin ids in the same order every run.
+public final class FakeW3IPFSState: Sendable {
+    /// Value the `pinning_api_key` header must carry.
+    public let apiKey: String
+    /// Value the `pinning_secret_key` header must carry.
+    public let secretKey: String
+    /// `user_id` reported on every pin (derived from ``apiKey``).
+    public let userID: String
+
+    private let clock: @Sendable () -> Date
+    private let storage: Mutex<Storage>
+
+    private struct Storage {
+        var pins: [String: PinRecord] = [:]
+        var nextPinSequence = 0
+        var nextRequestSequence = 0
+        var requests: [RecordedRequest] = []
+        var faults = Faults()
+    }
+
+    /// What the fake decided about a request as it arrived.
+    struct Admission: Sendable {
+        let sequence: Int
+        let faults: Faults
+        let forcedResponse: ForcedResponse?
+    }
+
+    /// Create an empty fake account.
+    /// - Parameters:
+    ///   - apiKey: Expected `pinning_api_key`.
+    ///   - secretKey: Expected `pinning_secret_key`.
+    ///   - clock: Source of `date_pinned` / `date_unpinned` (the wall clock by default).
+    public init(apiKey: String, secretKey: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.apiKey = apiKey
+        self.secretKey = secretKey
+        self.userID = DeterministicUUID.make(seed: "user:" + apiKey)
+        self.clock = clock
+        self.storage = Mutex(Storage())
+    }
+
+    // MARK: - Request log
+
+    /// Every request that reached the fake, in arrival order (each is added once its body has been
+    /// read, before its answer is sent, so a client that got an answer finds its request here).
+    public var requests: [RecordedRequest] {
+        self.storage.withLock { $0.requests }.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// Number of requests in ``requests``.
+    public var requestCount: Int {
+        self.storage.withLock { $0.requests.count }
+    }
+
+    /// Forget the request log (pins, faults and the arrival counter stay).
+    public func resetLog() {
+        self.storage.withLock { $0.requests.removeAll() }
+    }
+
+    // MARK: - Faults
+
+    /// Faults applied to requests arriving from now on.
+    public var faults: Faults {
+        get { self.storage.withLock { $0.faults } }
+        set { self.storage.withLock { $0.faults = newValue } }
+    }
+
+    /// Change the faults atomically (e.g. set a forced response and its count together).
+    /// - Parameter change: Edits the current faults in place.
+    public func updateFaults(_ change: (inout Faults) -> Void) {
+        self.storage.withLock { change(&$0.faults) }
+    }
+
+    // MARK: - Pins
+
+    /// Set a pin's `status` (e.g. `"pinned"` to finish a queued pin-by-hash); `pinned` follows it.
+    /// - Parameters:
+    ///   - id: Pin id.
+    ///   - status: New status string.
+    /// - Returns: `false` when there is no such pin.
+    @discardableResult
+    public func setStatus(id: String, _ status: String) -> Bool {
+        self.storage.withLock { storage in
+            guard storage.pins[id] != nil else { return false }
+            storage.pins[id]?.status = status
+            return true
+        }
+    }
+
+    /// The `status` of a pin, or `nil` when there is no such pin.
+    /// - Parameter id: Pin id.
+    public func status(ofPin id: String) -> String? {
+        self.storage.withLock { $0.pins[id]?.status }
+    }
+
+    /// Number of pins ever created and not removed by ``removeAllPins()`` (unpinned ones included).
+    public var pinCount: Int {
+        self.storage.withLock { $0.pins.count }
+    }
+
+    /// Remove every pin (ids keep counting on, so new pins never reuse an old id).
+    public func removeAllPins() {
+        self.storage.withLock { $0.pins.removeAll() }
+    }
+
+    // MARK: - Serving (internal)
+
+    func admit() -> Admission {
+        self.storage.withLock { storage in
+            let sequence = storage.nextRequestSequence
+            storage.nextRequestSequence += 1
+            let faults = storage.faults
+            let forced = storage.faults.takeForcedResponse()
+            return Admission(sequence: sequence, faults: faults, forcedResponse: forced)
+        }
+    }
+
+    func record(_ request: RecordedRequest) {
+        self.storage.withLock { $0.requests.append(request) }
+    }
+
+    /// The refusal for these credential header values, or `nil` when they match.
+    func credentialFailure(apiKey: String?, secretKey: String?) -> PinningAPIError? {
+        guard let apiKey, let secretKey else {
+            return .unauthorized("pinning_api_key and pinning_secret_key headers are required")
+        }
+        guard apiKey == self.apiKey, secretKey == self.secretKey else {
+            return .unauthorized("invalid pinning_api_key or pinning_secret_key")
+        }
+        return nil
+    }
+
+    func createPin(
+        isPinByHash: Bool,
+        cid: String?,
+        contentSHA256: [UInt8]?,
+        size: Int,
+        status: String,
+        metadata: PinMetadata
+    ) -> PinRecord {
+        let now = PinTimestamp(self.clock())
+        return self.storage.withLock { storage in
+            let sequence = storage.nextPinSequence
+            storage.nextPinSequence += 1
+            let pin = PinRecord(
+                id: DeterministicUUID.make(seed: "pin:\(sequence)"),
+                fileRecordID: DeterministicUUID.make(seed: "file-record:\(sequence)"),
+                cid: cid ?? ContentIdentifier.cidV1(sha256: contentSHA256 ?? Digest.sha256([])),
+                sequence: sequence,
+                isPinByHash: isPinByHash,
+                datePinned: now,
+                dateUnpinned: nil,
+                size: size,
+                status: status,
+                metadata: metadata
+            )
+            storage.pins[pin.id] = pin
+            return pin
+        }
+    }
+
+    func pin(id: String) -> PinRecord? {
+        self.storage.withLock { $0.pins[id] }
+    }
+
+    func unpin(id: String) -> PinRecord? {
+        let now = PinTimestamp(self.clock())
+        return self.storage.withLock { storage in
+            guard var pin = storage.pins[id] else { return nil }
+            if pin.dateUnpinned == nil || pin.status != PinStatus.unpinned {
+                pin.dateUnpinned = now
+            }
+            pin.status = PinStatus.unpinned
+            storage.pins[id] = pin
+            return pin
+        }
+    }
+
+    func list(_ query: PinListQuery) -> (files: Int, size: Int, page: [PinRecord]) {
+        let matching = self.storage.withLock { $0.pins.values.filter(query.admits) }
+        let sorted = matching.sorted(by: query.precedes)
+        let page = sorted.dropFirst(query.offset).prefix(query.limit)
+        return (matching.count, matching.reduce(0) { $0 + $1.size }, Array(page))
+    }
+}

@@ -1,0 +1,45 @@
+/// Misbehaviour switched on at run time, read once per request as it arrives.
+public struct Faults: Sendable {
+    /// Sleep this long after reading the request (and recording it) and before answering.
+    ///
+    /// Graceful ``RunningFakeW3IPFS/stop()`` waits for in-flight delays, so keep them short.
+    public var responseDelay: Duration?
+    /// Answer requests with this instead of serving the API (before credentials are checked).
+    public var forcedResponse: ForcedResponse?
+    /// Header lines added to every answer, forced or not, e.g. `Cache-Control: max-age=5`.
+    /// A name the fake already set (e.g. `Content-Type`) is replaced; repeats in this list are all sent.
+    public var extraResponseHeaders: [(String, String)]
+    /// Apply ``forcedResponse`` only to the next N requests (counted down as they arrive), then serve
+    /// normally; `nil` forces every request while ``forcedResponse`` is set.
+    public var remainingForcedResponses: Int?
+
+    /// Create a fault set; all off by default.
+    /// - Parameters:
+    ///   - responseDelay: Delay before answering.
+    ///   - forcedResponse: Canned answer.
+    ///   - extraResponseHeaders: Header lines added to every answer.
+    ///   - remainingForcedResponses: How many requests get the canned answer (`nil`: all).
+    public init(
+        responseDelay: Duration? = nil,
+        forcedResponse: ForcedResponse? = nil,
+        extraResponseHeaders: [(String, String)] = [],
+        remainingForcedResponses: Int? = nil
+    ) {
+        self.responseDelay = responseDelay
+        self.forcedResponse = forcedResponse
+        self.extraResponseHeaders = extraResponseHeaders
+        self.remainingForcedResponses = remainingForcedResponses
+    }
+
+    /// No faults.
+    public static var none: Faults { Faults() }
+
+    /// The canned answer for the request arriving now, counting down ``remainingForcedResponses``.
+    mutating func takeForcedResponse() -> ForcedResponse? {
+        guard let forced = self.forcedResponse else { return nil }
+        guard let remaining = self.remainingForcedResponses else { return forced }
+        guard remaining > 0 else { return nil }
+        self.remainingForcedResponses = remaining - 1
+        return forced
+    }
+}

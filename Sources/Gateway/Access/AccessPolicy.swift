@@ -1,0 +1,95 @@
+import HTTPTypes
+
+/// Who may talk to pingate: the DNS-rebinding guard (`Host` allow-list), the browser guard (`Origin`
+/// allow-list) and, when configured, local access tokens.
+///
+/// A web page can make a browser send requests to 127.0.0.1 under an attacker's host name (DNS rebinding);
+/// checking `Host` against loopback names defeats that. Browsers always send `Origin` on cross-site
+/// requests, so an `Origin` not explicitly allowed is refused.
+public struct AccessPolicy: Sendable {
+    /// Host names (lowercased, no port, no trailing dot) accepted besides the loopback ones.
+    public var extraHosts: Set<String>
+    /// Exact `Origin` values accepted (browser calls are opt-in).
+    public var allowedOrigins: Set<String>
+    /// When non-empty, every request must carry one of these in `X-Pingate-Token` (or `Authorization: Bearer`).
+    public var accessTokens: [[UInt8]]
+
+    /// The loopback names always accepted.
+    static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
+
+    /// Creates a policy.
+    public init(extraHosts: Set<String> = [], allowedOrigins: Set<String> = [], accessTokens: [[UInt8]] = []) {
+        self.extraHosts = Set(extraHosts.map { Self.normalise(host: $0) })
+        self.allowedOrigins = allowedOrigins
+        self.accessTokens = accessTokens
+    }
+
+    /// Why a request was refused.
+    public enum Refusal: Sendable, Equatable {
+        /// `Host` is missing (400).
+        case missingHost
+        /// `Host` is not an allowed name (403).
+        case hostNotAllowed
+        /// `Origin` is not on the allow-list (403).
+        case originNotAllowed
+        /// No or wrong access token (401).
+        case missingToken
+    }
+
+    /// Checks a request head; nil means allowed.
+    /// - Parameter checkToken: constant-time token comparison (supplied by the crypto layer).
+    public func check(_ head: HTTPRequest, tokenMatches: (String, [[UInt8]]) -> Bool) -> Refusal? {
+        guard let authority = head.authority, !authority.isEmpty else { return .missingHost }
+        let host = Self.normalise(host: Self.stripPort(authority))
+        if !Self.loopbackHosts.contains(host) && !extraHosts.contains(host) { return .hostNotAllowed }
+        if let origin = head.headerFields[.origin], !allowedOrigins.contains(origin) { return .originNotAllowed }
+        if !accessTokens.isEmpty {
+            guard let presented = Self.presentedToken(head.headerFields), tokenMatches(presented, accessTokens) else {
+                return .missingToken
+            }
+        }
+        return nil
+    }
+
+    /// The token a client presented, from `X-Pingate-Token` or `Authorization: Bearer`.
+    static func presentedToken(_ fields: HTTPFields) -> String? {
+        if let token = fields[.xPingateToken] { return token }
+        if let authorization = fields[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+            return String(authorization.dropFirst(7)).trimmingSpaces()
+        }
+        return nil
+    }
+
+    /// `example.com:8787` → `example.com`, `[::1]:8787` → `[::1]`.
+    static func stripPort(_ authority: String) -> String {
+        if authority.hasPrefix("[") {
+            if let close = authority.firstIndex(of: "]") { return String(authority[...close]) }
+            return authority
+        }
+        if let colon = authority.lastIndex(of: ":"), authority.firstIndex(of: ":") == colon {
+            return String(authority[..<colon])
+        }
+        return authority
+    }
+
+    /// Lowercases and drops one trailing dot (`localhost.` is `localhost`).
+    static func normalise(host: String) -> String {
+        var name = host.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        return name
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Pingate-Token`: a local access token, required when pingate listens beyond loopback.
+    static let xPingateToken = HTTPField.Name("X-Pingate-Token")!
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while scalars.first == " " { scalars.removeFirst() }
+        while scalars.last == " " { scalars.removeLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,68 @@
+import GatewayCache
+import GatewayLimits
+
+/// Everything `pingate serve` needs besides the unlocked credentials.
+public struct GatewayConfiguration: Sendable {
+    /// TCP address to listen on (ignored when `unixSocketPath` is set). Default `127.0.0.1:8787`.
+    public var listen: ListenAddress
+    /// Serve on a unix socket instead of TCP.
+    public var unixSocketPath: String?
+    /// The upstream API. Default `https://api.w3ipfs.storage`.
+    public var upstream: UpstreamEndpoint
+    /// Vault entry → upstream header mappings.
+    public var credentialMappings: [CredentialMapping]
+    /// Upstream connect timeout.
+    public var connectTimeout: Duration
+    /// Upstream read timeout (no byte from the upstream for this long → 504).
+    public var readTimeout: Duration
+    /// How long in-flight requests may run after SIGTERM/SIGINT before pingate exits.
+    public var drainTimeout: Duration
+    /// Upstream connections kept per host.
+    public var upstreamConnections: Int
+    /// Name of the credential profile (part of every cache key).
+    public var profile: String
+    /// GET cache settings; nil turns the cache off.
+    public var cache: ResponseCache.Configuration?
+    /// Upstream, per-class and per-client budgets.
+    public var rateLimits: RateLimiter.Configuration
+    /// Which budget class a request spends.
+    public var routeClasses: RouteClassifier
+    /// Host/Origin allow-lists and access tokens.
+    public var access: AccessPolicy
+    /// Largest request body accepted (413 beyond); nil = unlimited.
+    public var maxBodyBytes: Int?
+    /// Idle keep-alive connections are closed after this long.
+    public var idleTimeout: Duration
+
+    /// The default upstream URL.
+    public static let defaultUpstream = "https://api.w3ipfs.storage"
+
+    /// Creates a configuration with pingate's defaults.
+    public init(
+        listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8787),
+        unixSocketPath: String? = nil,
+        upstream: UpstreamEndpoint,
+        credentialMappings: [CredentialMapping] = CredentialMapping.w3ipfsDefaults,
+        connectTimeout: Duration = .seconds(10),
+        readTimeout: Duration = .seconds(60),
+        drainTimeout: Duration = .seconds(30),
+        upstreamConnections: Int = 128,
+        profile: String = "w3ipfs"
+    ) {
+        self.listen = listen
+        self.unixSocketPath = unixSocketPath
+        self.upstream = upstream
+        self.credentialMappings = credentialMappings
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.drainTimeout = drainTimeout
+        self.upstreamConnections = upstreamConnections
+        self.profile = profile
+        self.cache = ResponseCache.Configuration()
+        self.rateLimits = RateLimiter.Configuration()
+        self.routeClasses = .w3ipfs
+        self.access = AccessPolicy()
+        self.maxBodyBytes = nil
+        self.idleTimeout = .seconds(75)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Synchronization
+
+/// One line per request: JSON for machines (default) or text for a terminal.
+///
+/// Lines are buffered and written in batches (a write per request would cost more than a cache hit);
+/// `flush()` runs at least once a second from the server and at shutdown.
+public final class AccessLog: Sendable {
+    /// Line format.
+    public enum Format: String, Sendable {
+        /// One JSON object per line.
+        case json
+        /// Human-readable.
+        case text
+    }
+
+    private let format: Format
+    private let sink: @Sendable (String) -> Void
+    private let pending = Mutex<[String]>([])
+    /// Query parameter names whose values are replaced with `REDACTED` (lowercased substrings).
+    static let secretLookingNames = ["key", "secret", "token", "password", "passwd", "auth", "signature", "sig", "credential"]
+
+    /// Creates an access log writing batches to `sink` (default: standard output).
+    public init(format: Format = .json, sink: @escaping @Sendable (String) -> Void = AccessLog.standardOutput) {
+        self.format = format
+        self.sink = sink
+    }
+
+    /// Writes to stdout.
+    public static let standardOutput: @Sendable (String) -> Void = { text in
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    func record(exchange: Exchange, status: Int, responseHeaders: HTTPFields, duration: Duration, wallClock: Double) {
+        let entry = Entry(
+            time: wallClock, client: exchange.client, method: exchange.request.method.rawValue,
+            path: Self.redactedTarget(exchange.target), status: status,
+            bytesIn: exchange.request.headers[.contentLength].flatMap(Int.init) ?? 0,
+            bytesOut: responseHeaders[.contentLength].flatMap(Int.init) ?? -1,
+            duration: duration, upstreamDuration: exchange.upstreamDuration,
+            cacheStatus: exchange.cacheStatus, rateLimit: exchange.limitDecision, requestID: exchange.requestID
+        )
+        append(line(entry))
+    }
+
+    /// Records a request answered by the fast path (cache hit or refusal).
+    func recordFast(client: String, method: String, target: String, status: Int, bytesOut: Int, cacheStatus: String?, requestID: String, wallClock: Double) {
+        let entry = Entry(
+            time: wallClock, client: client, method: method, path: Self.redactedTarget(target), status: status,
+            bytesIn: 0, bytesOut: bytesOut, duration: .zero, upstreamDuration: nil,
+            cacheStatus: cacheStatus, rateLimit: nil, requestID: requestID
+        )
+        append(line(entry))
+    }
+
+    private func append(_ line: String) {
+        let full = pending.withLock { lines -> [String]? in
+            lines.append(line)
+            guard lines.count >= 256 else { return nil }
+            defer { lines.removeAll(keepingCapacity: true) }
+            return lines
+        }
+        if let full { sink(full.joined()) }
+    }
+
+    /// Writes whatever is buffered.
+    public func flush() {
+        let lines = pending.withLock { lines -> [String] in
+            defer { lines.removeAll(keepingCapacity: true) }
+            return lines
+        }
+        if !lines.isEmpty { sink(lines.joined()) }
+    }
+
+    // MARK: - Formatting
+
+    struct Entry {
+        let time: Double
+        let client: String
+        let method: String
+        let path: String
+        let status: Int
+        let bytesIn: Int
+        let bytesOut: Int
+        let duration: Duration
+        let upstreamDuration: Duration?
+        let cacheStatus: String?
+        let rateLimit: String?
+        let requestID: String
+    }
+
+    private func line(_ entry: Entry) -> String {
+        switch format {
+        case .json:
+            var object: [String: Any] = [
+                "time": Self.timestamp(entry.time), "client": entry.client, "method": entry.method, "path": entry.path,
+                "status": entry.status, "bytes_in": entry.bytesIn, "bytes_out": entry.bytesOut,
+                "duration_ms": Self.milliseconds(entry.duration), "request_id": entry.requestID,
+            ]
+            object["upstream_ms"] = entry.upstreamDuration.map(Self.milliseconds) ?? NSNull()
+            object["cache"] = entry.cacheStatus ?? NSNull()
+            object["rate_limit"] = entry.rateLimit ?? NSNull()
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return String(decoding: data, as: UTF8.self) + "\n"
+        case .text:
+            return "\(Self.timestamp(entry.time)) \(entry.client) \(entry.method) \(entry.path) \(entry.status) \(Self.milliseconds(entry.duration))ms cache=\(entry.cacheStatus ?? "-") limit=\(entry.rateLimit ?? "-") id=\(entry.requestID)\n"
+        }
+    }
+
+    /// The target with values of secret-looking query parameters replaced by `REDACTED`.
+    static func redactedTarget(_ target: String) -> String {
+        guard let question = target.firstIndex(of: "?") else { return target }
+        let path = target[..<question]
+        let query = target[target.index(after: question)...]
+        let parts = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+            let name = pair[..<equals].lowercased()
+            if secretLookingNames.contains(where: { name.contains($0) }) { return "\(pair[..<equals])=REDACTED" }
+            return String(pair)
+        }
+        return path + "?" + parts.joined(separator: "&")
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
+    }
+
+    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    static func timestamp(_ seconds: Double) -> String {
+        timeStyle.format(Date(timeIntervalSince1970: seconds))
+    }
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let factor = Foundation.pow(10, Double(places))
+        return (self * factor).rounded() / factor
+    }
+}

@@ -1,0 +1,145 @@
+import CoreMetrics
+import GatewayCache
+import GatewayLimits
+import Metrics
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// pingate's metrics, exposed at `/_pingate/metrics` in Prometheus text format.
+///
+/// Built on swift-metrics with a per-gateway `PrometheusMetricsFactory` (no process-global bootstrap, so
+/// several gateways in one test process never share counters). Label values are bounded: methods outside
+/// the standard set become `OTHER`, and client identities beyond `maxClientLabels` become `other`.
+public final class GatewayMetrics: Sendable {
+    /// Distinct client label values kept before folding into `other`.
+    static let maxClientLabels = 64
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// The registry the metrics live in.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let requestCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let rejectionCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let clientLabels = Mutex<Set<String>>([])
+    private let upstreamLatency: CoreMetrics.Timer
+    private let inFlight: CoreMetrics.Meter
+    private let vaultReloadsOK: CoreMetrics.Counter
+    private let vaultReloadsFailed: CoreMetrics.Counter
+    /// Cache statistics already reported, so scrape-time deltas become counter increments.
+    private let reportedCache = Mutex(CacheStatistics())
+    private let cacheHits: CoreMetrics.Counter
+    private let cacheMisses: CoreMetrics.Counter
+    private let cacheEvictions: CoreMetrics.Counter
+    private let cacheStores: CoreMetrics.Counter
+    private let cacheBytes: CoreMetrics.Gauge
+    private let cacheEntries: CoreMetrics.Gauge
+
+    /// Creates the metric set in a fresh registry.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        self.registry = registry
+        self.factory = factory
+        self.upstreamLatency = CoreMetrics.Timer(label: "pingate_upstream_duration_seconds", dimensions: [], factory: factory)
+        self.inFlight = CoreMetrics.Meter(label: "pingate_inflight_requests", dimensions: [], factory: factory)
+        self.vaultReloadsOK = CoreMetrics.Counter(label: "pingate_vault_reloads_total", dimensions: [("result", "ok")], factory: factory)
+        self.vaultReloadsFailed = CoreMetrics.Counter(label: "pingate_vault_reloads_total", dimensions: [("result", "failed")], factory: factory)
+        self.cacheHits = CoreMetrics.Counter(label: "pingate_cache_hits_total", dimensions: [], factory: factory)
+        self.cacheMisses = CoreMetrics.Counter(label: "pingate_cache_misses_total", dimensions: [], factory: factory)
+        self.cacheEvictions = CoreMetrics.Counter(label: "pingate_cache_evictions_total", dimensions: [], factory: factory)
+        self.cacheStores = CoreMetrics.Counter(label: "pingate_cache_stores_total", dimensions: [], factory: factory)
+        self.cacheBytes = CoreMetrics.Gauge(label: "pingate_cache_bytes", dimensions: [], factory: factory)
+        self.cacheEntries = CoreMetrics.Gauge(label: "pingate_cache_entries", dimensions: [], factory: factory)
+    }
+
+    // MARK: - Recording
+
+    /// Counts one answered request.
+    func request(route: String, method: String, status: Int) {
+        let method = Self.knownMethods.contains(method) ? method : "OTHER"
+        let key = "\(route) \(method) \(status)"
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "pingate_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))],
+                factory: factory
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// Records how long the upstream took to answer (head received).
+    func upstreamDuration(_ duration: Duration) {
+        upstreamLatency.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Tracks requests being processed by the async path.
+    func inFlightChanged(by delta: Int) {
+        delta > 0 ? inFlight.increment(by: Double(delta)) : inFlight.decrement(by: Double(-delta))
+    }
+
+    /// Counts a 429 pingate answered itself.
+    func rejected(budget: String, client: String) {
+        let clientLabel = clientLabels.withLock { labels -> String in
+            if labels.contains(client) { return client }
+            if labels.count < Self.maxClientLabels { labels.insert(client); return client }
+            return "other"
+        }
+        let key = budget + " " + clientLabel
+        let counter = rejectionCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(label: "pingate_ratelimit_rejections_total", dimensions: [("budget", budget), ("client", clientLabel)], factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// Counts an upstream failure by kind (`connect_refused`, `read_timeout`, …).
+    func upstreamError(kind: String) {
+        let counter = errorCounters.withLock { counters in
+            if let counter = counters[kind] { return counter }
+            let counter = CoreMetrics.Counter(label: "pingate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory)
+            counters[kind] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// Counts a vault reload attempt.
+    func vaultReload(succeeded: Bool) {
+        (succeeded ? vaultReloadsOK : vaultReloadsFailed).increment()
+    }
+
+    // MARK: - Exposition
+
+    /// The Prometheus text exposition, with cache statistics brought up to date first.
+    func render(cache: CacheStatistics?) -> ByteBuffer {
+        if let cache {
+            let previous = reportedCache.withLock { reported in
+                let previous = reported
+                reported = cache
+                return previous
+            }
+            if cache.hits > previous.hits { cacheHits.increment(by: cache.hits - previous.hits) }
+            if cache.misses > previous.misses { cacheMisses.increment(by: cache.misses - previous.misses) }
+            if cache.evictions > previous.evictions { cacheEvictions.increment(by: cache.evictions - previous.evictions) }
+            if cache.stores > previous.stores { cacheStores.increment(by: cache.stores - previous.stores) }
+            cacheBytes.record(cache.bytes)
+            cacheEntries.record(cache.entries)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8192)
+        registry.emit(into: &bytes)
+        return ByteBuffer(bytes: bytes)
+    }
+}

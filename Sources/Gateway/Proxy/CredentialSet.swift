@@ -1,0 +1,48 @@
+import Vault
+import HTTPTypes
+
+/// The credential headers injected into every forwarded request.
+///
+/// Values are secrets: `description` never shows them.
+public struct CredentialSet: Sendable, CustomStringConvertible {
+    /// Header fields in injection order.
+    let fields: [HTTPField]
+
+    /// Builds the set from mappings and a lookup of vault values.
+    /// - Parameters:
+    ///   - mappings: header ← entry pairs.
+    ///   - value: returns the secret for an entry name, or nil when the vault lacks it.
+    /// - Throws: `GatewayConfigurationError.missingCredential` naming the entry (never its value).
+    public init(mappings: [CredentialMapping], value: (String) -> String?) throws {
+        var fields: [HTTPField] = []
+        for mapping in mappings {
+            guard let name = HTTPField.Name(mapping.header) else {
+                throw GatewayConfigurationError(.invalidSetting, "'\(mapping.header)' is not a valid header name")
+            }
+            guard let secret = value(mapping.entry) else {
+                throw GatewayConfigurationError(.missingCredential, "vault has no entry '\(mapping.entry)' (needed for header \(mapping.header))")
+            }
+            fields.append(HTTPField(name: name, value: secret))
+        }
+        self.fields = fields
+    }
+
+    /// Header names (lowercased) that are credentials: a client's own copies are always stripped.
+    var headerNames: [String] { fields.map { $0.name.canonicalName } }
+
+    /// Raw secret values, for redaction checks only.
+    var secretValues: [String] { fields.map(\.value) }
+
+    public var description: String { "CredentialSet(\(fields.map { $0.name.canonicalName + "=<redacted>" }.joined(separator: ", ")))" }
+}
+
+// MARK: - Vault
+
+extension CredentialSet {
+    /// Opens the vault once and builds the credentials the mappings name.
+    /// - Throws: `VaultError` (wrong passphrase, tampered file, …) or `GatewayConfigurationError.missingCredential`.
+    public static func unlock(vaultAt path: String, passphrase: Passphrase, mappings: [CredentialMapping]) throws -> CredentialSet {
+        let contents = try VaultFile.open(at: path, passphrase: passphrase)
+        return try CredentialSet(mappings: mappings) { name in contents[name]?.revealed }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import NIOHTTP1
+
+/// Which headers cross pingate, in each direction.
+///
+/// - Hop-by-hop fields (RFC 9110 §7.6.1: `Connection` and every field it names, `Keep-Alive`, `TE`,
+///   `Transfer-Encoding`, `Upgrade`, `Trailer`, every `Proxy-*`) never cross in either direction.
+/// - A client's own credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, and every spelling of a
+///   credential header: case, `-` or `_`) are dropped; the vault's credentials are injected instead.
+public enum HeaderPolicy {
+    /// Fields that belong to one connection only, lowercased.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "te", "transfer-encoding", "upgrade", "trailer", "trailers",
+    ]
+
+    /// Client fields pingate answers itself or re-derives, never forwarded as sent.
+    static let rederived: Set<String> = [
+        "host", "content-length", "expect", "x-pingate-client", "x-pingate-token",
+    ]
+
+    /// Client credentials that must never be forwarded as sent.
+    static let clientCredentials: Set<String> = ["authorization", "cookie"]
+
+    /// Folds a header name so `Pinning-Api-Key`, `pinning_api_key` and `PINNING-API-KEY` compare equal.
+    static func folded(_ name: String) -> String {
+        String(name.lowercased().map { $0 == "-" ? "_" : $0 })
+    }
+
+    /// Lowercased names listed in `Connection` headers (they are hop-by-hop too).
+    static func connectionTokens<S: Sequence>(_ values: S) -> Set<String> where S.Element == String {
+        var tokens: Set<String> = []
+        for value in values {
+            for token in value.split(separator: ",") {
+                let name = token.trimmingCharacters(in: .whitespaces).lowercased()
+                if !name.isEmpty { tokens.insert(name) }
+            }
+        }
+        return tokens
+    }
+
+    /// True when a field with this lowercased name is hop-by-hop.
+    static func isHopByHop(_ lowercased: String, connectionTokens: Set<String>) -> Bool {
+        hopByHop.contains(lowercased) || lowercased.hasPrefix("proxy-") || connectionTokens.contains(lowercased)
+    }
+
+    /// The headers sent upstream: the client's fields minus hop-by-hop, credentials and re-derived fields,
+    /// plus the vault's credentials (exactly one of each).
+    /// - Parameters:
+    ///   - fields: the client's request fields.
+    ///   - credentials: the credentials to inject.
+    ///   - extra: fields pingate adds (for example `X-Request-Id`).
+    public static func upstreamRequestHeaders(
+        from fields: HTTPFields,
+        credentials: CredentialSet,
+        extra: [(String, String)] = []
+    ) -> HTTPHeaders {
+        let tokens = connectionTokens(fields[values: .connection])
+        let credentialNames = Set(credentials.headerNames.map(folded))
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + credentials.fields.count + extra.count)
+        for field in fields {
+            let name = field.name.canonicalName
+            if isHopByHop(name, connectionTokens: tokens) || rederived.contains(name) || clientCredentials.contains(name) {
+                continue
+            }
+            if credentialNames.contains(folded(name)) { continue }
+            if extra.contains(where: { $0.0.lowercased() == name }) { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        for field in credentials.fields {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        for (name, value) in extra {
+            headers.add(name: name, value: value)
+        }
+        return headers
+    }
+
+    /// The headers returned to the client: the upstream's fields minus hop-by-hop ones.
+    /// - Parameter headers: the upstream response headers.
+    public static func clientResponseHeaders(from headers: HTTPHeaders) -> HTTPFields {
+        let tokens = connectionTokens(headers["connection"])
+        var fields = HTTPFields()
+        fields.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            let lowered = name.lowercased()
+            if isHopByHop(lowered, connectionTokens: tokens) { continue }
+            guard let fieldName = HTTPField.Name(name) else { continue }
+            fields.append(HTTPField(name: fieldName, value: value))
+        }
+        return fields
+    }
+}

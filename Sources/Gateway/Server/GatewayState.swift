@@ -1,0 +1,56 @@
+import GatewayCache
+import GatewayLimits
+import HTTPTypes
+import NIOCore
+
+/// What both request paths (the channel-level fast path and the async proxy path) share.
+final class GatewayState: Sendable {
+    /// Settings fixed at start.
+    let configuration: GatewayConfiguration
+    /// The GET cache, nil when disabled.
+    let cache: ResponseCache?
+    /// Coalesces concurrent misses of one target.
+    let flights = SingleFlight<FlightKey, FlightResult>()
+    /// Upstream, class and client budgets plus upstream pushback.
+    let limiter: RateLimiter
+    /// Injected time.
+    let clock: GatewayClock
+    /// The current credentials (replaced on reload).
+    let credentials: CredentialStore
+    /// Counters and histograms.
+    let metrics: GatewayMetrics
+    /// One JSON (or text) line per request; nil when disabled.
+    let accessLog: AccessLog?
+    /// What `/_pingate/readyz` reports.
+    let readiness: Readiness
+    /// `Date` header values, formatted once per second.
+    let dates = HTTPDateCache()
+
+    init(configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics, accessLog: AccessLog?, readiness: Readiness) throws {
+        self.readiness = readiness
+        self.accessLog = accessLog
+        self.configuration = configuration
+        self.cache = configuration.cache.map { ResponseCache(configuration: $0) }
+        self.limiter = try RateLimiter(configuration: configuration.rateLimits)
+        self.clock = clock
+        self.credentials = credentials
+        self.metrics = metrics
+    }
+
+    /// Whether a request is counted against budgets at all (configured limits exist).
+    var hasClientLimit: Bool { configuration.rateLimits.client != nil }
+}
+
+/// Single-flight key: one cache primary key.
+struct FlightKey: Hashable, Sendable {
+    let target: String
+    let profile: String
+}
+
+/// What a fill leader shares with the requests that waited for it.
+enum FlightResult: Sendable {
+    /// The stored answer.
+    case response(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer)
+    /// The upstream failed; everyone gets the same error.
+    case error(GatewayErrorResponse)
+}

@@ -1,0 +1,174 @@
+import HTTPTypes
+import NIOCore
+import Testing
+
+@testable import GatewayCache
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("ResponseCache: memory bound and LRU")
+struct EvictionTests {
+    @Test func lruByteBoundHoldsWhenFillingTenTimesCapacity() {
+        let maxBytes = 64 * 1024
+        let cache = ResponseCache(configuration: .init(maxBytes: maxBytes, maxObjectBytes: 4096))
+        cache.put("/hot", body: buffer(repeating: 0x68, count: 1000))
+        var stored = 1
+        var index = 0
+        var seenPayload = 0
+        while seenPayload < 10 * maxBytes {
+            #expect(cache.put("/obj/\(index)", body: buffer(repeating: 0x61, count: 1000)) == .stored)
+            stored += 1
+            seenPayload += 1000
+            index += 1
+            #expect(cache.get("/hot").isFresh)  // keeps /hot most recently used
+            let stats = cache.statistics
+            #expect(stats.bytes <= maxBytes, "after \(index) stores")
+        }
+        let stats = cache.statistics
+        #expect(stats.evictions == stored - stats.entries)
+        #expect(stats.evictions > 0)
+        #expect(cache.get("/hot").isFresh)
+        #expect(cache.get("/obj/0").isMiss)
+        // The most recent objects survive, in recency order: all of the newest entries-1.
+        for recent in (index - (stats.entries - 1))..<index {
+            #expect(cache.get("/obj/\(recent)").isFresh, "obj \(recent)")
+        }
+        #expect(cache.get("/obj/\(index - stats.entries)").isMiss)
+    }
+
+    @Test func lookupRefreshesRecency() {
+        // Room for exactly three 1000-byte entries.
+        let cost = 1000 + "/k0".utf8.count + "default".utf8.count + 512
+        let cache = ResponseCache(configuration: .init(maxBytes: 3 * cost, maxObjectBytes: 4096))
+        for key in ["/k0", "/k1", "/k2"] { cache.put(key, body: buffer(repeating: 1, count: 1000)) }
+        #expect(cache.statistics.entries == 3)
+        _ = cache.get("/k0")
+        cache.put("/k3", body: buffer(repeating: 1, count: 1000))
+        #expect(cache.get("/k0").isFresh)
+        #expect(cache.get("/k1").isMiss)
+        #expect(cache.statistics.evictions == 1)
+    }
+
+    @Test func oversizedObjectIsNotStored() {
+        let cache = ResponseCache(configuration: .init(maxObjectBytes: 1024))
+        #expect(cache.storability(status: .ok, responseHeaders: HTTPFields(), contentLength: 1025) == .doNotStore(.tooLarge))
+        #expect(cache.storability(status: .ok, responseHeaders: HTTPFields(), contentLength: 1024) == .store)
+        #expect(cache.storability(status: .ok, responseHeaders: HTTPFields(), contentLength: nil) == .store)
+        #expect(cache.isWithinObjectLimit(1024))
+        #expect(!cache.isWithinObjectLimit(1025))
+        #expect(cache.put("/big", body: buffer(repeating: 0, count: 1025)) == .notStored(.tooLarge))
+        #expect(cache.put("/ok", body: buffer(repeating: 0, count: 1024)) == .stored)
+        #expect(cache.get("/big").isMiss)
+    }
+
+    @Test func entryLargerThanWholeCacheIsNotStored() {
+        let cache = ResponseCache(configuration: .init(maxBytes: 1000, maxObjectBytes: 4096))
+        #expect(cache.put("/a", body: buffer(repeating: 0, count: 900)) == .notStored(.tooLarge))
+        #expect(cache.statistics.bytes == 0)
+    }
+
+    @Test func costCountsBodyHeadersAndKey() {
+        let cache = ResponseCache()
+        let headers = fields(["Content-Type": "application/json"])
+        cache.put("/api/pinning/abc", profile: "prof", headers: headers, body: buffer(repeating: 0, count: 100))
+        let expected = 100 + "/api/pinning/abc".utf8.count + "prof".utf8.count
+            + "Content-Type".utf8.count + "application/json".utf8.count + ResponseCache.perFieldOverhead + 512
+        #expect(cache.get("/api/pinning/abc", profile: "prof").entry?.cost == expected)
+        #expect(cache.statistics.bytes == expected)
+    }
+
+    @Test func slackBuffersAreCompacted() {
+        var roomy = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+        roomy.writeString("small")
+        let compact = ResponseCache.compacted(roomy)
+        #expect(compact == roomy)
+        #expect(compact.capacity < 1024)
+        let tight = buffer(repeating: 0, count: 4096)
+        #expect(ResponseCache.compacted(tight).capacity == tight.capacity)
+    }
+
+    @Test func slotsAreRecycled() {
+        let cache = ResponseCache()
+        for round in 0..<3 {
+            for index in 0..<100 { cache.put("/r/\(index)", at: .seconds(round)) }
+            cache.purge()
+        }
+        #expect(cache.statistics.entries == 0)
+        for index in 0..<50 { cache.put("/r/\(index)") }
+        #expect(cache.statistics.entries == 50)
+        #expect(cache.get("/r/49").isFresh)
+    }
+
+    // MARK: - Per-entry overhead
+
+    /// Layout-based estimate of bookkeeping bytes per entry beyond body, header and key bytes
+    /// (which `cost` charges separately). Must stay within the 512-byte target.
+    @Test func perEntryOverheadEstimate() {
+        let objectHeader = 16
+        let slot = MemoryLayout<LRUTable.Slot>.stride
+        let entryObject = objectHeader
+            + MemoryLayout<HTTPResponse.Status>.stride + MemoryLayout<HTTPFields>.stride
+            + MemoryLayout<ByteBuffer>.stride + 3 * MemoryLayout<Duration>.stride
+            + MemoryLayout<Duration?>.stride + MemoryLayout<Bool>.stride + MemoryLayout<Int>.stride
+            + MemoryLayout<VarySelector>.stride
+        // Dictionary entry at the 3/4 maximum load factor.
+        let dictionaryShare = (MemoryLayout<PrimaryKey>.stride + MemoryLayout<Int32>.stride) * 4 / 3 + 1
+        // Heap headers: ByteBuffer storage object (~64), HTTPFields array (32), target and
+        // profile string storage (32 each; the profile is usually shared with the config),
+        // VarySelector's two empty arrays (shared singletons, 0), slot/free-list array growth
+        // share (~8), malloc chunk headers for entry, buffer storage, fields array, target (16 × 4).
+        let heapHeaders = 64 + 32 + 32 + 32 + 8 + 64
+        let total = slot + entryObject + dictionaryShare + heapHeaders
+        print("GatewayCache per-entry overhead estimate: slot \(slot) + entry \(entryObject) + dictionary \(dictionaryShare) + heap \(heapHeaders) = \(total) bytes")
+        #expect(total <= 512)
+        #expect(total <= ResponseCache.Configuration().entryOverhead)
+    }
+
+    #if canImport(Glibc)
+    /// Opt-in (`GATEWAYCACHE_MEASURE=1`): measures real resident-memory growth per entry.
+    /// Off by default because other tests allocate concurrently and would add noise.
+    @Test(.enabled(if: Environment.measure))
+    func perEntryOverheadMeasured() {
+        let count = 20_000
+        let cache = ResponseCache(configuration: .init(maxBytes: 1 << 30))
+        let targets = (0..<count).map { "/api/pinning/\(String(repeating: "x", count: 20))\($0)" }
+        let bodies = (0..<count).map { _ in buffer(repeating: 0, count: 64) }
+        let headers = fields(["Content-Type": "application/json"])
+        let before = Environment.residentBytes()
+        for index in 0..<count {
+            cache.put(targets[index], headers: headers, body: bodies[index])
+        }
+        let after = Environment.residentBytes()
+        let perEntry = Double(Int(after) - Int(before)) / Double(count)
+        print("GatewayCache measured heap growth per entry (bodies, targets preallocated; RSS-based, approximate): \(perEntry) bytes")
+        #expect(perEntry <= 512)
+    }
+    #endif
+}
+
+enum Environment {
+    static var measure: Bool {
+        #if canImport(Glibc)
+        getenv("GATEWAYCACHE_MEASURE") != nil
+        #else
+        false
+        #endif
+    }
+
+    #if canImport(Glibc)
+    /// Resident set size from /proc/self/statm (second field, in pages).
+    static func residentBytes() -> Int {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &bytes, bytes.count)
+        guard count > 0 else { return 0 }
+        let fieldsRead = String(decoding: bytes[..<count], as: UTF8.self).split(separator: " ")
+        guard fieldsRead.count > 1, let pages = Int(fieldsRead[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+    #endif
+}
