@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
             let script = DemoScript(base: base, sampleFile: sampleFile.path)
             let seededID = try await script.seed()
             print(script.banner(upstream: fake.baseURL, vault: vaultPath, seededID: seededID))
-            fflush(stdout)
+            fflush(nil)  // stdout is a file or pipe under supervisors: show the lines now
             if check {
                 let result = await script.check(seededID: seededID)
                 await group.triggerGracefulShutdown()

@@ -63,7 +63,7 @@ struct GatewayHarness: Sendable {
                 }
             }
             await fake.stop()
-            return result!
+            return result
         } catch {
             await fake.stop()
             throw error

@@ -38,12 +38,12 @@ struct GeneratedUpload: AsyncSequence, Sendable {
         var offset = 0
         var index = 0
         while offset < size {
-            let length = min(Self.chunkSize, size - offset)
+            let length = Swift.min(Self.chunkSize, size - offset)
             hasher.update(Self.chunk(index, length: length))
             offset += length
             index += 1
         }
-        return SHA256Hasher.hexDigest(hasher.finalize())
+        return SHA256Hasher.hex(hasher.finalize())
     }
 
     struct AsyncIterator: AsyncIteratorProtocol {
@@ -59,7 +59,7 @@ struct GeneratedUpload: AsyncSequence, Sendable {
                 return ByteBuffer(string: upload.prefix)
             case 1:
                 if offset < upload.size {
-                    let length = min(GeneratedUpload.chunkSize, upload.size - offset)
+                    let length = Swift.min(GeneratedUpload.chunkSize, upload.size - offset)
                     defer { offset += length; index += 1 }
                     return ByteBuffer(bytes: GeneratedUpload.chunk(index, length: length))
                 }
