@@ -33,6 +33,16 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int?
     /// Idle keep-alive connections are closed after this long.
     public var idleTimeout: Duration
+    /// A request head must arrive completely within this long (slowloris protection).
+    public var headerTimeout: Duration
+    /// Longest request line accepted (414 beyond).
+    public var maxRequestLine: Int
+    /// Largest header block accepted (431 beyond).
+    public var maxHeaderBytes: Int
+    /// Most header fields accepted (431 beyond).
+    public var maxHeaders: Int
+    /// Most concurrent client connections; more wait in the accept queue.
+    public var maxConnections: Int
 
     /// The default upstream URL.
     public static let defaultUpstream = "https://api.w3ipfs.storage"
@@ -64,5 +74,10 @@ public struct GatewayConfiguration: Sendable {
         self.access = AccessPolicy()
         self.maxBodyBytes = nil
         self.idleTimeout = .seconds(75)
+        self.headerTimeout = .seconds(10)
+        self.maxRequestLine = 8192
+        self.maxHeaderBytes = 64 * 1024
+        self.maxHeaders = 100
+        self.maxConnections = 1024
     }
 }

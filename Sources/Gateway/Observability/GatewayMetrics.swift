@@ -116,7 +116,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Counts a vault reload attempt.
-    func vaultReload(succeeded: Bool) {
+    public func vaultReload(succeeded: Bool) {
         (succeeded ? vaultReloadsOK : vaultReloadsFailed).increment()
     }
 
