@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // MARK: - Crypto: the only code that touches OpenSSL
@@ -50,6 +51,13 @@ let package = Package(
         ),
         .target(
             name: "GatewayLimits",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Configuration file, environment and flags
+        .target(
+            name: "PingateConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
 
@@ -89,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "pingate",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl",
+                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -105,6 +113,7 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FakeW3IPFSTests",
             dependencies: [

@@ -27,6 +27,15 @@ public final class FakeW3IPFSState: Sendable {
         var nextRequestSequence = 0
         var requests: [RecordedRequest] = []
         var faults = Faults()
+        var waiters: [LogWaiter] = []
+        var nextWaiterID = 0
+    }
+
+    /// A task suspended in ``waitForRequests(count:)``.
+    private struct LogWaiter {
+        let id: Int
+        let count: Int
+        let continuation: CheckedContinuation<Void, Never>
     }
 
     /// What the fake decided about a request as it arrived.
@@ -60,6 +69,37 @@ public final class FakeW3IPFSState: Sendable {
     /// Number of requests in ``requests``.
     public var requestCount: Int {
         self.storage.withLock { $0.requests.count }
+    }
+
+    /// Wait until the log holds at least `count` requests, then return it.
+    ///
+    /// For requests whose client gets no answer to wait for (it went away mid-upload, or a proxy
+    /// in front cut it off): the fake records such a request once its body stream has ended.
+    /// Returns early, with the log as it is, when the waiting task is cancelled.
+    /// - Parameter count: Number of records to wait for (counted since the last ``resetLog()``).
+    /// - Returns: ``requests`` at that moment.
+    public func waitForRequests(count: Int) async -> [RecordedRequest] {
+        let id = self.storage.withLock { storage in
+            defer { storage.nextWaiterID += 1 }
+            return storage.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.storage.withLock { storage in
+                    if storage.requests.count >= count || Task.isCancelled { return true }
+                    storage.waiters.append(LogWaiter(id: id, count: count, continuation: continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = self.storage.withLock { storage -> LogWaiter? in
+                guard let index = storage.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return storage.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
+        }
+        return self.requests
     }
 
     /// Forget the request log (pins, faults and the arrival counter stay).
@@ -126,7 +166,16 @@ public final class FakeW3IPFSState: Sendable {
     }
 
     func record(_ request: RecordedRequest) {
-        self.storage.withLock { $0.requests.append(request) }
+        let satisfied = self.storage.withLock { storage -> [LogWaiter] in
+            storage.requests.append(request)
+            let count = storage.requests.count
+            let satisfied = storage.waiters.filter { $0.count <= count }
+            storage.waiters.removeAll { $0.count <= count }
+            return satisfied
+        }
+        for waiter in satisfied {
+            waiter.continuation.resume()
+        }
     }
 
     /// The refusal for these credential header values, or `nil` when they match.

@@ -40,13 +40,3 @@ struct MultipartPartHead: Sendable, Equatable {
         lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 }
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = self.firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = self.lastIndex(where: { !isSpace($0) })!
-        return String(self[start...end])
-    }
-}

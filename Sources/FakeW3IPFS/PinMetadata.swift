@@ -38,9 +38,3 @@ struct PinMetadata: Codable, Sendable, Equatable {
         }
     }
 }
-
-/// What clients may send as metadata; other keys are ignored, as a lenient JSON API would.
-struct ClientMetadata: Decodable, Sendable {
-    var name: String?
-    var keyvalues: [String: MetadataValue]?
-}

@@ -42,20 +42,3 @@ struct PinPayload: Encodable, Sendable {
         try container.encode(self.pin.status, forKey: .status)
     }
 }
-
-/// `{"data": ..., "status": "success"}`.
-struct SuccessEnvelope<Payload: Encodable & Sendable>: Encodable, Sendable {
-    let data: Payload
-    let status = "success"
-}
-
-/// `data` of the list endpoint: `{"totals": {"files", "size"}, "pins": [...]}`.
-struct PinListPayload: Encodable, Sendable {
-    struct Totals: Encodable, Sendable {
-        let files: Int
-        let size: Int
-    }
-
-    let totals: Totals
-    let pins: [PinPayload]
-}

@@ -18,10 +18,3 @@ struct PinRecord: Sendable {
     /// `pinned` in the JSON: true exactly while the status is `pinned`.
     var isPinned: Bool { self.status == PinStatus.pinned }
 }
-
-/// Status strings the fake itself uses.
-enum PinStatus {
-    static let pinned = "pinned"
-    static let queued = "queued"
-    static let unpinned = "unpinned"
-}

@@ -1,12 +1,6 @@
 import HTTPTypes
 import Hummingbird
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A refusal the fake answers with its JSON error envelope `{"message": "...", "status": "error"}`.
 ///
 /// The upstream docs only show success envelopes (`"status": "success"`); errors mirror that
@@ -56,10 +50,4 @@ struct PinningAPIError: Error, Sendable {
     static func envelopeJSON(message: String) -> String {
         String(decoding: JSONBody.encode(ErrorEnvelope(message: message)), as: UTF8.self)
     }
-}
-
-/// `{"message": ..., "status": "error"}`.
-struct ErrorEnvelope: Encodable, Sendable {
-    let message: String
-    let status = "error"
 }

@@ -65,7 +65,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .fileNotFound(let path):
             return "vault file not found: \(path)"
         case .fileExists(let path):
-            return "refusing to overwrite existing file \(path) (use force to replace it)"
+            return "refusing to overwrite existing file \(path) (pass --force to replace it)"
         case .insecurePermissions(let path, let mode):
             return "vault file \(path) has insecure permissions \(Self.octal(mode)): it must not be accessible by group or others (run: chmod 600 \(path))"
         case .notRegularFile(let path):

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PingateConfig
 
 /// Prints one line naming the cause to stderr and exits non-zero, never a stack trace.
 enum CLIError {
@@ -11,6 +12,11 @@ enum CLIError {
             throw exit
         } catch let error as CleanExit {
             throw error
+        } catch let errors as ConfigErrors {
+            // One line per problem, each naming the key and where it was set.
+            let lines = errors.errors.map { "pingate: " + $0.description.replacingOccurrences(of: "\n", with: " ") + "\n" }
+            FileHandle.standardError.write(Data(lines.joined().utf8))
+            exit(1)
         } catch {
             fail(String(describing: error))
         }

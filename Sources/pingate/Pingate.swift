@@ -15,6 +15,6 @@ struct Pingate: AsyncParsableCommand {
         Exit codes: 0 success, 1 runtime error (vault, network, I/O), 64 usage error.
         """,
         version: version,
-        subcommands: [ServeCommand.self, VaultCommand.self, DemoCommand.self]
+        subcommands: [ServeCommand.self, VaultCommand.self, DemoCommand.self, CheckConfigCommand.self]
     )
 }

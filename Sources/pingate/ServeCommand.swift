@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import PingateConfig
 import ServiceLifecycle
 import Vault
 
@@ -9,50 +10,79 @@ import Vault
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the gateway: unlock the vault, listen on loopback, forward to the upstream."
+        abstract: "Run the gateway: unlock the vault, listen on loopback, forward to the upstream.",
+        discussion: """
+        Every setting can come from a flag, a PINGATE_… environment variable or the config file (--config), in
+        that order of precedence. SIGTERM/SIGINT drain in-flight requests (--drain-timeout) and exit 0; SIGHUP
+        re-reads the vault.
+        """
     )
 
-    @OptionGroup var vaultPath: VaultPathOption
-    @OptionGroup var passphrase: PassphraseOptions
-
-    @Option(help: "Address to listen on, HOST:PORT.") var listen: String = "127.0.0.1:8787"
-    @Option(help: "Upstream base URL (https, or http for a loopback host).") var upstream: String = GatewayConfiguration.defaultUpstream
-    @Option(help: "Serve on this unix socket instead of TCP.") var unixSocket: String?
-    @Option(help: "Upstream connect timeout, seconds.") var connectTimeout: Double = 10
-    @Option(help: "Upstream read timeout, seconds.") var readTimeout: Double = 60
-    @Option(help: "Seconds in-flight requests may finish after SIGTERM/SIGINT.") var drainTimeout: Double = 30
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(name: .long, help: "Path of the encrypted vault file (default: $PINGATE_VAULT or the config's `vault`).") var vault: String?
+    @Option(name: .long, help: "Read the passphrase from this file (default: $PINGATE_PASSPHRASE, else a prompt on a terminal).") var passphraseFile: String?
+    @OptionGroup var options: ServeOptions
 
     func run() async throws {
-        let (configuration, credentials, vaultFile) = try await CLIError.reporting { () -> (GatewayConfiguration, CredentialStore, String) in
-            let configuration = try makeConfiguration()
-            let file = try vaultPath.resolve()
-            let credentials = try CredentialSet.unlock(vaultAt: file, passphrase: try passphrase.resolve(), mappings: configuration.credentialMappings)
-            return (configuration, CredentialStore(credentials), file)
+        let environment = ProcessInfo.processInfo.environment
+        let prepared = try await CLIError.reporting { () -> Prepared in
+            var flags = options.given
+            if let vault { flags["vault"] = vault }
+            if let passphraseFile { flags["passphrase_file"] = passphraseFile }
+            let settings = try SettingsLoad.load(configFlag: options.config, environment: environment, flags: flags)
+            for warning in settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
+            let configuration = try SettingsMapping.configuration(from: settings)
+            guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
+                throw ValidationFailure("no vault: pass --vault PATH, set PINGATE_VAULT, or set `vault` in the config file")
+            }
+            let passphraseFile = settings.passphraseFile
+            let readPassphrase: @Sendable () throws -> Passphrase = {
+                if let fromEnv = PassphraseReader.fromEnvironment("PINGATE_PASSPHRASE") { return fromEnv }
+                if let passphraseFile { return try PassphraseReader.fromFile(passphraseFile) }
+                throw ValidationFailure("no passphrase: set PINGATE_PASSPHRASE or pass --passphrase-file FILE")
+            }
+            let passphrase: Passphrase
+            if PassphraseReader.fromEnvironment("PINGATE_PASSPHRASE") == nil, passphraseFile == nil, isatty(STDIN_FILENO) == 1 {
+                passphrase = try PassphraseReader.prompt("Vault passphrase: ")
+            } else {
+                passphrase = try readPassphrase()
+            }
+            let routes = configuration.allRoutes
+            let credentials = try CredentialSet.unlockAll(vaultAt: vaultPath, passphrase: passphrase, routes: routes)
+            return Prepared(settings: settings, configuration: configuration, vaultPath: vaultPath,
+                            store: CredentialStore(byRoute: credentials, defaultRoute: configuration.profile),
+                            reloadPassphrase: { passphrase })
         }
         ProcessHardening.disableCoreDumps()
+
         var logger = Logger(label: "pingate")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = Logger.Level(rawValue: prepared.settings.log.level.rawValue) ?? .info
+        let configuration = prepared.configuration
+        let accessLog = prepared.settings.accessLog
+            ? AccessLog(format: prepared.settings.log.format == .text ? .text : .json) : nil
         let readyLogger = logger
-        let server = GatewayServer(configuration: configuration, credentials: credentials, logger: logger) { address in
-            readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultFile)"])
+        let vaultPath = prepared.vaultPath
+        let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in
+            readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultPath)"])
         }
+        let reloader = VaultReloader(
+            vaultPath: vaultPath, passphrase: prepared.reloadPassphrase, routes: configuration.allRoutes,
+            store: prepared.store, defaultRoute: configuration.profile, metrics: server.metrics, logger: logger
+        )
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: [.init(service: server), .init(service: reloader)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ).withDrain(configuration.drainTimeout))
         try await CLIError.reporting { try await group.run() }
     }
 
-    func makeConfiguration() throws -> GatewayConfiguration {
-        var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(upstream))
-        configuration.listen = try ListenAddress(parsing: listen)
-        configuration.unixSocketPath = unixSocket
-        configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
-        configuration.readTimeout = .milliseconds(Int64(readTimeout * 1000))
-        configuration.drainTimeout = .milliseconds(Int64(drainTimeout * 1000))
-        return configuration
+    /// Everything resolved before listening.
+    struct Prepared: Sendable {
+        let settings: PingateSettings
+        let configuration: GatewayConfiguration
+        let vaultPath: String
+        let store: CredentialStore
+        let reloadPassphrase: @Sendable () throws -> Passphrase
     }
 }
 
@@ -62,5 +92,13 @@ extension ServiceGroupConfiguration {
         var copy = self
         copy.maximumGracefulShutdownDuration = drain
         return copy
+    }
+}
+
+/// Resolves the config file (`--config`, else `$PINGATE_CONFIG`) and loads every layer.
+enum SettingsLoad {
+    static func load(configFlag: String?, environment: [String: String], flags: [String: String]) throws -> PingateSettings {
+        let file = configFlag ?? environment["PINGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        return try SettingsLoader.load(file: file, environment: environment, flags: flags)
     }
 }

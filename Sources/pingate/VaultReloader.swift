@@ -11,8 +11,9 @@ import Vault
 struct VaultReloader: Service {
     let vaultPath: String
     let passphrase: @Sendable () throws -> Passphrase
-    let mappings: [CredentialMapping]
+    let routes: [GatewayRoute]
     let store: CredentialStore
+    let defaultRoute: String
     let metrics: GatewayMetrics
     let logger: Logger
 
@@ -26,8 +27,8 @@ struct VaultReloader: Service {
     /// One reload attempt.
     func reload() {
         do {
-            let credentials = try CredentialSet.unlock(vaultAt: vaultPath, passphrase: try passphrase(), mappings: mappings)
-            store.replace(with: credentials)
+            let credentials = try CredentialSet.unlockAll(vaultAt: vaultPath, passphrase: try passphrase(), routes: routes)
+            store.replace(byRoute: credentials)
             metrics.vaultReload(succeeded: true)
             logger.notice("vault reloaded; new credentials apply to the next request", metadata: ["vault": "\(vaultPath)"])
         } catch {

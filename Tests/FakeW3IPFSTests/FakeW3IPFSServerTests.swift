@@ -219,6 +219,24 @@ struct FakeW3IPFSServerTests {
         }
     }
 
+    @Test func uploadThatBreaksOffIsRecordedIncomplete() async throws {
+        try await withFake { fake, client in
+            let upload = GeneratedUpload(fileSize: 4 * 1024 * 1024, chunkSize: 64 * 1024, seed: 9)
+            let sent = 1 + 8  // head and eight file chunks, then the client gives up
+            await #expect(throws: (any Error).self) {
+                _ = try await client.send(.POST, "/api/pinning/", headers: [("Content-Type", upload.contentType)],
+                                          body: .stream(BreakingChunks(upload: upload, chunksBeforeFailure: sent),
+                                                        length: .known(Int64(upload.totalLength))))
+            }
+            let record = try #require(await fake.state.waitForRequests(count: 1).first)
+            #expect(!record.bodyComplete)
+            #expect(record.bodyByteCount <= upload.head.count + 8 * 64 * 1024)
+            #expect(record.fileByteCount ?? 0 <= 8 * 64 * 1024)
+            #expect(record.fileSHA256 == nil)
+            #expect(fake.state.pinCount == 0)
+        }
+    }
+
     // MARK: - Routing
 
     @Test func unknownPathsAre404AndWrongMethods405() async throws {

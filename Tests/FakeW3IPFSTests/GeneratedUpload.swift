@@ -92,3 +92,27 @@ struct GeneratedUpload: Sendable {
         func makeAsyncIterator() -> AsyncIterator { AsyncIterator(upload: self.upload) }
     }
 }
+
+/// The start of an upload's body, then an error: the client gives up mid-stream.
+struct BreakingChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    struct GaveUp: Error {}
+
+    let upload: GeneratedUpload
+    let chunksBeforeFailure: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: GeneratedUpload.Chunks.AsyncIterator
+        var remaining: Int
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard self.remaining > 0 else { throw GaveUp() }
+            self.remaining -= 1
+            return try await self.base.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: GeneratedUpload.Chunks(upload: self.upload).makeAsyncIterator(), remaining: self.chunksBeforeFailure)
+    }
+}

@@ -13,6 +13,11 @@ public struct AccessPolicy: Sendable {
     public var allowedOrigins: Set<String>
     /// When non-empty, every request must carry one of these in `X-Pingate-Token` (or `Authorization: Bearer`).
     public var accessTokens: [[UInt8]]
+    /// Unix-socket mode: the peer uids (`SO_PEERCRED`) that may use the socket; nil = anyone who can open it.
+    /// Other uids get 403 on their first request and the connection is closed.
+    public var allowedPeerUIDs: Set<UInt32>?
+    /// Unix-socket mode: when set, the socket is owned by this group and made `0660`; otherwise it is `0600`.
+    public var socketGroupID: UInt32?
 
     /// The loopback names always accepted.
     static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
@@ -22,6 +27,8 @@ public struct AccessPolicy: Sendable {
         self.extraHosts = Set(extraHosts.map { Self.normalise(host: $0) })
         self.allowedOrigins = allowedOrigins
         self.accessTokens = accessTokens
+        self.allowedPeerUIDs = nil
+        self.socketGroupID = nil
     }
 
     /// Why a request was refused.
@@ -40,8 +47,7 @@ public struct AccessPolicy: Sendable {
     /// - Parameter checkToken: constant-time token comparison (supplied by the crypto layer).
     public func check(_ head: HTTPRequest, tokenMatches: (String, [[UInt8]]) -> Bool) -> Refusal? {
         guard let authority = head.authority, !authority.isEmpty else { return .missingHost }
-        let host = Self.normalise(host: Self.stripPort(authority))
-        if !Self.loopbackHosts.contains(host) && !extraHosts.contains(host) { return .hostNotAllowed }
+        if !allowsHost(authority) { return .hostNotAllowed }
         if let origin = head.headerFields[.origin], !allowedOrigins.contains(origin) { return .originNotAllowed }
         if !accessTokens.isEmpty {
             guard let presented = Self.presentedToken(head.headerFields), tokenMatches(presented, accessTokens) else {
@@ -49,6 +55,27 @@ public struct AccessPolicy: Sendable {
             }
         }
         return nil
+    }
+
+    /// Whether a `Host` value (or the authority of an absolute target) names an allowed host: a loopback name or a
+    /// configured one, in any case, with at most one trailing dot and an optional numeric port. Anything else
+    /// (user info, a non-numeric port, spaces, other addresses) is refused.
+    public func allowsHost(_ authority: String) -> Bool {
+        guard let host = Self.hostName(ofAuthority: authority) else { return false }
+        return Self.loopbackHosts.contains(host) || extraHosts.contains(host)
+    }
+
+    /// The normalised host of an authority (`LOCALHOST.:8787` → `localhost`), or nil when it is malformed.
+    static func hostName(ofAuthority authority: String) -> String? {
+        let host = stripPort(authority)
+        let port = authority.utf8.dropFirst(host.utf8.count)
+        if let colon = port.first {
+            guard colon == UInt8(ascii: ":"), port.count <= 6, port.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        }
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "@") && $0 != UInt8(ascii: "/") }) else {
+            return nil
+        }
+        return normalise(host: host)
     }
 
     /// The token a client presented, from `X-Pingate-Token` or `Authorization: Bearer`.

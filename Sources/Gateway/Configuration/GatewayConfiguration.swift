@@ -21,6 +21,10 @@ public struct GatewayConfiguration: Sendable {
     public var upstreamConnections: Int
     /// Name of the credential profile (part of every cache key).
     public var profile: String
+    /// Further APIs behind the same pingate, matched by longest path prefix before the default route.
+    public var extraRoutes: [GatewayRoute] = []
+    /// Whether the default route's GETs are cached (the cache itself must be on).
+    public var defaultRouteCaches = true
     /// GET cache settings; nil turns the cache off.
     public var cache: ResponseCache.Configuration?
     /// Upstream, per-class and per-client budgets.
@@ -43,6 +47,22 @@ public struct GatewayConfiguration: Sendable {
     public var maxHeaders: Int
     /// Most concurrent client connections; more wait in the accept queue.
     public var maxConnections: Int
+    /// Permission bits of the unix socket (0600, or 0660 to let a group in).
+    public var unixSocketMode: Int = 0o600
+    /// When non-empty, only these peer uids may use the unix socket (SO_PEERCRED).
+    public var allowedPeerUIDs: [UInt32] = []
+    /// The upstream counts as reachable for `/_pingate/readyz` if it answered within this window.
+    public var readinessWindow: Duration = .seconds(30)
+
+    /// The default route: `upstream` with `credentialMappings` under `/`.
+    public var defaultRoute: GatewayRoute {
+        GatewayRoute(name: profile, prefix: "/", upstream: upstream, credentialMappings: credentialMappings, cacheEnabled: defaultRouteCaches)
+    }
+
+    /// Every route, most specific prefix first, the default last.
+    public var allRoutes: [GatewayRoute] {
+        extraRoutes.sorted { $0.prefix.count > $1.prefix.count } + [defaultRoute]
+    }
 
     /// The default upstream URL.
     public static let defaultUpstream = "https://api.w3ipfs.storage"

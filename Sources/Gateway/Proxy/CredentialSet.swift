@@ -27,6 +27,13 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
         self.fields = fields
     }
 
+    /// No credentials (a route whose mappings are empty).
+    static let empty = CredentialSet(fields: [])
+
+    private init(fields: [HTTPField]) {
+        self.fields = fields
+    }
+
     /// Header names (lowercased) that are credentials: a client's own copies are always stripped.
     var headerNames: [String] { fields.map { $0.name.canonicalName } }
 
@@ -44,5 +51,16 @@ extension CredentialSet {
     public static func unlock(vaultAt path: String, passphrase: Passphrase, mappings: [CredentialMapping]) throws -> CredentialSet {
         let contents = try VaultFile.open(at: path, passphrase: passphrase)
         return try CredentialSet(mappings: mappings) { name in contents[name]?.revealed }
+    }
+
+    /// Opens the vault once and builds every route's credentials, keyed by route name.
+    /// - Throws: `VaultError` or `GatewayConfigurationError.missingCredential` naming the entry and route.
+    public static func unlockAll(vaultAt path: String, passphrase: Passphrase, routes: [GatewayRoute]) throws -> [String: CredentialSet] {
+        let contents = try VaultFile.open(at: path, passphrase: passphrase)
+        var table: [String: CredentialSet] = [:]
+        for route in routes {
+            table[route.name] = try CredentialSet(mappings: route.credentialMappings) { name in contents[name]?.revealed }
+        }
+        return table
     }
 }

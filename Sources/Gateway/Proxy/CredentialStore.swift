@@ -1,19 +1,36 @@
 import Synchronization
 
-/// Holds the credentials currently injected; replaced atomically on reload (SIGHUP).
+/// Holds the credentials currently injected, per route; replaced atomically on reload (SIGHUP).
 public final class CredentialStore: Sendable {
-    private let state: Mutex<CredentialSet>
+    private let state: Mutex<[String: CredentialSet]>
+    private let defaultRoute: String
 
-    /// Creates a store holding `initial`.
-    public init(_ initial: CredentialSet) {
-        self.state = Mutex(initial)
+    /// Creates a store holding one credential set for the default route.
+    public convenience init(_ initial: CredentialSet) {
+        self.init(byRoute: ["": initial], defaultRoute: "")
     }
 
-    /// The credentials for the next request.
-    public var current: CredentialSet { state.withLock { $0 } }
+    /// Creates a store holding a credential set per route name.
+    public init(byRoute: [String: CredentialSet], defaultRoute: String) {
+        self.state = Mutex(byRoute)
+        self.defaultRoute = defaultRoute
+    }
 
-    /// Replaces the credentials; requests already forwarded keep what they had.
+    /// The default route's credentials.
+    public var current: CredentialSet { credentials(forRoute: defaultRoute) }
+
+    /// The credentials for a route's next request (the default route's when the route has none of its own).
+    public func credentials(forRoute name: String) -> CredentialSet {
+        state.withLock { $0[name] ?? $0[defaultRoute] ?? $0.values.first ?? CredentialSet.empty }
+    }
+
+    /// Replaces the default route's credentials; requests already forwarded keep what they had.
     public func replace(with credentials: CredentialSet) {
-        state.withLock { $0 = credentials }
+        state.withLock { $0[defaultRoute] = credentials }
+    }
+
+    /// Replaces every route's credentials at once.
+    public func replace(byRoute: [String: CredentialSet]) {
+        state.withLock { $0 = byRoute }
     }
 }

@@ -16,6 +16,8 @@ struct Forwarder: Sendable {
     let upstream: UpstreamEndpoint
     /// Credentials injected into every request.
     let credentials: CredentialStore
+    /// The route whose credentials are injected.
+    let route: String
 
     /// The upstream's answer, head only; the body is still streaming.
     struct UpstreamAnswer: Sendable {
@@ -35,7 +37,7 @@ struct Forwarder: Sendable {
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = HeaderPolicy.upstreamRequestHeaders(
             from: request.headers,
-            credentials: credentials.current,
+            credentials: credentials.credentials(forRoute: route),
             extra: [("X-Request-Id", requestID)]
         )
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {

@@ -9,6 +9,8 @@ struct Exchange {
     let request: Request
     /// Path + query exactly as sent.
     let target: String
+    /// The route (upstream, credentials) this request goes to.
+    let route: RouteTable.Entry
     let requestID: String
     /// Client identity for budgets and logs.
     let client: String
@@ -23,9 +25,10 @@ struct Exchange {
     /// Time from sending upstream to the upstream's response head.
     var upstreamDuration: Duration?
 
-    init(request: Request, target: String, requestID: String, client: String, channel: any Channel, logger: Logger) {
+    init(request: Request, target: String, route: RouteTable.Entry, requestID: String, client: String, channel: any Channel, logger: Logger) {
         self.request = request
         self.target = target
+        self.route = route
         self.requestID = requestID
         self.client = client
         self.channel = channel

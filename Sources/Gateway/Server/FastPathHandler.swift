@@ -99,7 +99,12 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
         if answer.close {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            // The guard (RequestGuardHandler) half-closes and drains, so the client reads the refusal, not a reset.
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                promise.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+                context.triggerUserOutboundEvent(LingeringCloseRequest(), promise: promise)
+            }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

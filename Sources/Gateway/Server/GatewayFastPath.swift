@@ -12,25 +12,23 @@ struct GatewayFastPath: FastPathDecider {
         if let refusal = state.configuration.access.check(head, tokenMatches: Self.tokenMatches) {
             return refuse(refusal, head: head, peer: peer)
         }
-        guard let cache = state.cache, head.method == .get || head.method == .head,
+        // With per-client limits, hits count against the client's budget; that (and its 429) is the async path's job.
+        guard let cache = state.cache, !state.hasClientLimit, head.method == .get || head.method == .head,
               let target = head.path, !AdminResponder.owns(target),
               head.headerFields[.cacheControl] == nil, head.headerFields[.pragma] == nil
         else { return nil }
+        let route = state.routes.resolve(target).route
+        guard route.cacheEnabled else { return nil }
         let now = state.clock.now()
         guard case .fresh(let entry, let age) = cache.lookup(
-            target: target, profile: state.configuration.profile, requestHeaders: head.headerFields, now: now, countsMiss: false
+            target: target, profile: route.name, requestHeaders: head.headerFields, now: now, countsMiss: false
         ) else { return nil }
         let client = ClientIdentity.resolve(headers: head.headerFields, peer: peer, peerUID: nil)
-        if state.hasClientLimit {
-            // Unix-socket identities need SO_PEERCRED (async); rejections need the full 429 body: both go the long way.
-            if case .unixDomainSocket = peer { return nil }
-            if case .rejected = state.limiter.admitClientOnly(client: client, now: now) { return nil }
-        }
         var fields = entry.responseHeaders(age: age, cacheStatus: .hit)
         let requestID = RequestIdentifier.resolve(head.headerFields[.xRequestID])
         fields[.xRequestID] = requestID
         fields[.date] = state.dates.current
-        state.metrics.request(route: state.configuration.profile, method: head.method.rawValue, status: entry.status.code)
+        state.metrics.request(route: route.name, method: head.method.rawValue, status: entry.status.code)
         state.accessLog?.recordFast(
             client: client, method: head.method.rawValue, target: target, status: entry.status.code,
             bytesOut: entry.body.readableBytes, cacheStatus: CacheStatus.hit.description, requestID: requestID,

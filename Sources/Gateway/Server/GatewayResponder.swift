@@ -11,7 +11,6 @@ struct GatewayResponder: HTTPResponder {
     typealias Context = GatewayRequestContext
 
     let state: GatewayState
-    let forwarder: Forwarder
     let admin: AdminResponder
 
     func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -23,9 +22,11 @@ struct GatewayResponder: HTTPResponder {
         state.metrics.inFlightChanged(by: 1)
         defer { state.metrics.inFlightChanged(by: -1) }
         let peerUID = try? await ClientIdentity.peerUID(of: context.channel).get()
+        let route = state.routes.resolve(target)
         var exchange = Exchange(
             request: request,
             target: target,
+            route: route,
             requestID: RequestIdentifier.resolve(request.headers[.xRequestID]),
             client: ClientIdentity.resolve(headers: request.headers, peer: context.remoteAddress, peerUID: peerUID),
             channel: context.channel,
@@ -36,13 +37,13 @@ struct GatewayResponder: HTTPResponder {
            let length = request.headers[.contentLength].flatMap(Int.init), length > maxBody {
             response = GatewayErrorResponse(.contentTooLarge, code: "body_too_large", message: "request body of \(length) bytes exceeds the limit of \(maxBody)").response()
             response.headers[.connection] = "close"
-        } else if let cache = state.cache, request.method == .get || request.method == .head {
+        } else if let cache = state.cache, route.route.cacheEnabled, request.method == .get || request.method == .head {
             response = await cachedRead(&exchange, cache: cache)
         } else {
             response = await forward(&exchange, cacheStatus: state.cache == nil ? nil : CacheStatus.forwarded(.method))
         }
         response.headers[.xRequestID] = exchange.requestID
-        state.metrics.request(route: state.configuration.profile, method: request.method.rawValue, status: response.status.code)
+        state.metrics.request(route: route.route.name, method: request.method.rawValue, status: response.status.code)
         state.accessLog?.record(exchange: exchange, status: response.status.code, responseHeaders: response.headers,
                                 duration: state.clock.now() - started, wallClock: state.clock.wallClockSeconds())
         return response
@@ -61,8 +62,14 @@ struct GatewayResponder: HTTPResponder {
         case .refresh:
             reason = .request
         case .normal:
-            switch cache.lookup(target: exchange.target, profile: state.configuration.profile, requestHeaders: request.headers, now: state.clock.now()) {
+            switch cache.lookup(target: exchange.target, profile: exchange.route.route.name, requestHeaders: request.headers, now: state.clock.now()) {
             case .fresh(let entry, let age):
+                // Hits never spend upstream budget, but count against a per-client limit when one is set.
+                if state.hasClientLimit, case .rejected(let rejection) = state.limiter.admitClientOnly(client: exchange.client, now: state.clock.now()) {
+                    exchange.limitDecision = "rejected:" + rejection.budget
+                    state.metrics.rejected(budget: rejection.budget, client: rejection.client)
+                    return rateLimited(exchange, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
+                }
                 exchange.cacheStatus = CacheStatus.hit.description
                 return Self.response(from: entry, age: age, status: .hit, head: request.method == .head)
             case .stale(let entry, _):
@@ -79,11 +86,11 @@ struct GatewayResponder: HTTPResponder {
         if mode == .refresh {
             return await fill(&exchange, cache: cache, reason: reason, ticket: nil, staleEntry: staleEntry)
         }
-        let key = FlightKey(target: exchange.target, profile: state.configuration.profile)
+        let key = FlightKey(target: exchange.target, profile: exchange.route.route.name)
         switch await state.flights.join(key) {
         case .leader(let ticket):
             // A join that lost a race with a completion leads a new flight: the answer may be stored already.
-            if case .fresh(let entry, let age) = cache.lookup(target: exchange.target, profile: state.configuration.profile, requestHeaders: request.headers, now: state.clock.now(), countsMiss: false) {
+            if case .fresh(let entry, let age) = cache.lookup(target: exchange.target, profile: exchange.route.route.name, requestHeaders: request.headers, now: state.clock.now(), countsMiss: false) {
                 state.flights.abandon(ticket)
                 exchange.cacheStatus = CacheStatus.hit.description
                 return Self.response(from: entry, age: age, status: .hit, head: false)
@@ -175,7 +182,7 @@ struct GatewayResponder: HTTPResponder {
         }
 
         let result = cache.store(
-            target: exchange.target, profile: state.configuration.profile, requestHeaders: exchange.request.headers,
+            target: exchange.target, profile: exchange.route.route.name, requestHeaders: exchange.request.headers,
             status: answer.status, responseHeaders: fields, body: buffered, now: state.clock.now(), fill: fillToken
         )
         fields[.age] = nil
@@ -221,7 +228,8 @@ struct GatewayResponder: HTTPResponder {
 
     /// Spends the budgets (waiting in line when allowed), then sends upstream and feeds pushback back to the limiter.
     private func admitAndSend(_ exchange: inout Exchange) async -> SendResult {
-        let routeClass = state.configuration.routeClasses.classify(method: exchange.request.method.rawValue, path: exchange.path)
+        let routeClass = exchange.route.route.rateClass
+            ?? state.configuration.routeClasses.classify(method: exchange.request.method.rawValue, path: exchange.path)
         switch state.limiter.admit(routeClass: routeClass, client: exchange.client, now: state.clock.now()) {
         case .allowed(let info):
             exchange.limit = info
@@ -244,7 +252,7 @@ struct GatewayResponder: HTTPResponder {
         }
         let sent = state.clock.now()
         do {
-            let answer = try await forwarder.send(exchange.request, target: exchange.target, requestID: exchange.requestID, logger: exchange.logger)
+            let answer = try await exchange.route.forwarder.send(exchange.request, target: exchange.target, requestID: exchange.requestID, logger: exchange.logger)
             let now = state.clock.now()
             state.readiness.upstreamAnswered()
             exchange.upstreamDuration = now - sent

@@ -2,9 +2,13 @@ import AsyncHTTPClient
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The running gateway: Hummingbird's HTTP/1.1 server in front, AsyncHTTPClient behind, and a channel
 /// handler in between that answers fresh cache hits and refusals without leaving the event loop.
@@ -64,37 +68,52 @@ public final class GatewayServer: Service, Sendable {
     public func run() async throws {
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration(configuration))
         let upstream = configuration.upstream
-        let readiness = Readiness(window: .seconds(30), clock: clock) {
+        let readiness = Readiness(window: configuration.readinessWindow, clock: clock) {
             var probe = HTTPClientRequest(url: upstream.url(forTarget: "/"))
             probe.method = .HEAD
             return (try? await client.execute(probe, timeout: .seconds(2))) != nil
         }
         let state = try GatewayState(
             configuration: configuration, credentials: credentials, clock: clock,
-            metrics: metrics, accessLog: accessLog, readiness: readiness
+            metrics: metrics, accessLog: accessLog, readiness: readiness, client: client
         )
-        let responder = GatewayResponder(
-            state: state,
-            forwarder: Forwarder(client: client, upstream: configuration.upstream, credentials: credentials),
-            admin: AdminResponder(state: state)
-        )
+        let responder = GatewayResponder(state: state, admin: AdminResponder(state: state))
         let fastPath = GatewayFastPath(state: state)
-        let address: BindAddress = configuration.unixSocketPath.map { .unixDomainSocket(path: $0) }
+        // Unix socket: bound in a private folder, then made 0600/0660 and moved into place (see UnixSocketListener).
+        let unixListener = try configuration.unixSocketPath.map {
+            try UnixSocketListener.prepare(path: $0, groupID: configuration.access.socketGroupID)
+        }
+        let address: BindAddress = unixListener.map { .unixDomainSocket(path: $0.bindPath) }
             ?? .hostname(configuration.listen.host, port: configuration.listen.port)
         let onReady = self.onReady
-        let unixPath = configuration.unixSocketPath
+        let setup = UnixSetupOutcome()
         let application = Application(
             responder: responder,
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [FastPathHandler(decider: fastPath)],
-                idleTimeout: .init(configuration.idleTimeout)
-            )),
-            configuration: .init(address: address, serverName: nil, reuseAddress: true),
+            server: .guardedHTTP1(
+                limits: RequestLimits(configuration),
+                access: configuration.access,
+                idleTimeout: configuration.idleTimeout,
+                additionalChannelHandlers: { [FastPathHandler(decider: fastPath)] }
+            ),
+            configuration: .init(
+                address: address, serverName: nil, reuseAddress: true,
+                // Beyond maxConnections, accepting pauses: further clients wait in the listen backlog.
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
+            ),
             onServerRunning: { channel in
-                readiness.listenerUp()
-                if let unixPath {
-                    await onReady(.unix(path: unixPath))
+                if let unixListener {
+                    setup.inode = unixListener.boundInode
+                    do {
+                        try unixListener.publish()
+                    } catch {
+                        setup.error = error
+                        try? await channel.close()
+                        return
+                    }
+                    readiness.listenerUp()
+                    await onReady(.unix(path: unixListener.path))
                 } else {
+                    readiness.listenerUp()
                     let local = channel.localAddress
                     await onReady(.tcp(host: local?.ipAddress ?? "127.0.0.1", port: local?.port ?? 0))
                 }
@@ -102,6 +121,7 @@ public final class GatewayServer: Service, Sendable {
             eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
             logger: logger
         )
+        defer { unixListener?.cleanup(boundInode: setup.inode) }
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -116,9 +136,25 @@ public final class GatewayServer: Service, Sendable {
             try await application.run()
         } catch {
             try? await client.shutdown()
-            throw error
+            throw setup.error ?? error
         }
         try await client.shutdown()
+        if let error = setup.error { throw error }
+    }
+
+    /// What happened while putting the unix socket in place (written once, before the server serves).
+    private final class UnixSetupOutcome: @unchecked Sendable {
+        private let lock = NIOLock()
+        private var _error: (any Error)?
+        private var _inode: ino_t?
+        var error: (any Error)? {
+            get { lock.withLock { _error } }
+            set { lock.withLock { _error = newValue } }
+        }
+        var inode: ino_t? {
+            get { lock.withLock { _inode } }
+            set { lock.withLock { _inode = newValue } }
+        }
     }
 
     static func clientConfiguration(_ configuration: GatewayConfiguration) -> HTTPClient.Configuration {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import GatewayCache
 import GatewayLimits
 import HTTPTypes
@@ -23,10 +24,13 @@ final class GatewayState: Sendable {
     let accessLog: AccessLog?
     /// What `/_pingate/readyz` reports.
     let readiness: Readiness
+    /// Routes by prefix, each with its forwarder.
+    let routes: RouteTable
     /// `Date` header values, formatted once per second.
     let dates = HTTPDateCache()
 
-    init(configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics, accessLog: AccessLog?, readiness: Readiness) throws {
+    init(configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics, accessLog: AccessLog?, readiness: Readiness, client: HTTPClient) throws {
+        self.routes = RouteTable(configuration: configuration, client: client, credentials: credentials)
         self.readiness = readiness
         self.accessLog = accessLog
         self.configuration = configuration

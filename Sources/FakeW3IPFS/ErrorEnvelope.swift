@@ -1,0 +1,5 @@
+/// `{"message": ..., "status": "error"}`.
+struct ErrorEnvelope: Encodable, Sendable {
+    let message: String
+    let status = "error"
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Gateway
+import GatewayCache
+import GatewayLimits
+import PingateConfig
+
+/// Turns validated settings into the gateway's configuration, enforcing the rules that span settings
+/// (loopback-only unless `--allow-remote` with an access token, http only for loopback upstreams).
+enum SettingsMapping {
+    static func configuration(from settings: PingateSettings) throws -> GatewayConfiguration {
+        let routes = settings.routes
+        let defaultRoute = routes.first { $0.prefix == "/" } ?? RouteSettings.defaultW3IPFS(upstream: settings.upstream)
+        var configuration = GatewayConfiguration(
+            upstream: try UpstreamEndpoint(defaultRoute.upstream.absoluteString),
+            credentialMappings: defaultRoute.credentials.map { CredentialMapping(header: $0.header, entry: $0.vaultEntry) },
+            profile: defaultRoute.name
+        )
+        configuration.defaultRouteCaches = defaultRoute.cache
+        configuration.extraRoutes = try routes.filter { $0.prefix != "/" }.map { route in
+            GatewayRoute(
+                name: route.name, prefix: route.prefix, upstream: try UpstreamEndpoint(route.upstream.absoluteString),
+                credentialMappings: route.credentials.map { CredentialMapping(header: $0.header, entry: $0.vaultEntry) },
+                cacheEnabled: route.cache, rateClass: route.rateClass
+            )
+        }
+
+        // Listening: loopback only unless explicitly opened up with a token.
+        configuration.listen = Gateway.ListenAddress(host: settings.listen.host, port: settings.listen.port)
+        configuration.unixSocketPath = settings.unixSocket
+        configuration.unixSocketMode = settings.unixSocketMode
+        configuration.allowedPeerUIDs = settings.allowedUIDs
+        var tokens: [[UInt8]] = []
+        if let tokenFile = settings.accessTokenFile {
+            tokens = try AccessTokens.read(tokenFile)
+        }
+        if settings.unixSocket == nil && !configuration.listen.isLoopback {
+            guard settings.allowRemote, !tokens.isEmpty else {
+                throw ValidationFailure("refusing to listen on non-loopback address \(configuration.listen): pass --allow-remote and --access-token-file")
+            }
+        }
+        var extraHosts = Set(settings.allowedHosts)
+        if !configuration.listen.isLoopback { extraHosts.insert(configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host) }
+        configuration.access = AccessPolicy(extraHosts: extraHosts, allowedOrigins: Set(settings.allowedOrigins), accessTokens: tokens)
+
+        // Timeouts and limits.
+        configuration.connectTimeout = settings.timeouts.connect
+        configuration.readTimeout = settings.timeouts.read
+        configuration.drainTimeout = settings.timeouts.drain
+        configuration.headerTimeout = settings.timeouts.header
+        configuration.idleTimeout = settings.timeouts.idle
+        configuration.maxBodyBytes = settings.limits.maxBodyBytes > 0 ? settings.limits.maxBodyBytes : nil
+        configuration.maxConnections = settings.limits.maxConnections
+        configuration.maxHeaderBytes = settings.limits.maxHeaderBytes
+        configuration.maxHeaders = settings.limits.maxHeaders
+        configuration.maxRequestLine = settings.limits.maxRequestLine
+        configuration.readinessWindow = settings.readiness.upstreamWindow
+
+        // Cache.
+        if settings.cache.enabled {
+            var cache = ResponseCache.Configuration()
+            cache.defaultTTL = settings.cache.ttl
+            cache.pendingTTL = settings.cache.ttlPending
+            cache.statusAwareFreshness = settings.cache.statusAware
+            cache.maxBytes = settings.cache.maxBytes
+            cache.maxObjectBytes = settings.cache.maxObjectBytes
+            cache.cacheableStatuses = Set(settings.cache.statuses)
+            cache.staleIfError = settings.cache.staleIfError
+            cache.invalidationRules = routes.map { route in
+                switch route.invalidationScope {
+                case .depth(let depth): return InvalidationRule(pathPrefix: route.prefix, scope: .depth(depth))
+                case .prefix(let prefix): return InvalidationRule(pathPrefix: route.prefix, scope: .prefix(prefix))
+                }
+            }
+            configuration.cache = cache
+        } else {
+            configuration.cache = nil
+        }
+
+        // Rate limits.
+        let limits = settings.rateLimit
+        func budget(_ rate: Rate?, _ burst: Int?) throws -> RateBudget? {
+            guard let rate else { return nil }
+            return try RateBudget.validated(rate: rate.perSecond, burst: burst ?? rate.defaultBurst)
+        }
+        var classBudgets: [String: RateBudget] = [:]
+        for (name, rateClass) in limits.classes {
+            classBudgets[name] = try RateBudget.validated(rate: rateClass.rate.perSecond, burst: rateClass.burst)
+        }
+        configuration.rateLimits = RateLimiter.Configuration(
+            upstream: try budget(limits.rate, settings.source(of: "rate_limit.burst") == .defaultValue ? nil : limits.burst),
+            classBudgets: classBudgets,
+            client: try budget(limits.clientRate, settings.source(of: "rate_limit.client_burst") == .defaultValue ? nil : limits.clientBurst),
+            maxWait: .milliseconds(limits.waitMilliseconds),
+            maxClients: limits.maxClients
+        )
+        return configuration
+    }
+}
+
+/// Local access tokens: one per line in a file only its owner can read.
+enum AccessTokens {
+    static func read(_ path: String) throws -> [[UInt8]] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ValidationFailure("cannot read access token file \(path)") }
+        if info.st_mode & 0o077 != 0 {
+            throw ValidationFailure("access token file \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationFailure("cannot read access token file \(path)")
+        }
+        let tokens = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        guard !tokens.isEmpty else { throw ValidationFailure("access token file \(path) holds no token") }
+        if tokens.contains(where: { $0.count < 16 }) { throw ValidationFailure("access tokens in \(path) must be at least 16 characters") }
+        return tokens.map { Array($0.utf8) }
+    }
+}
