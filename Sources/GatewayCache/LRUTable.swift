@@ -45,6 +45,17 @@ struct LRUTable {
         return nil
     }
 
+    /// Same as ``find(_:requestHeaders:)`` with header values read through a closure.
+    func find(_ key: PrimaryKey, headerValue: (HTTPField.Name) -> String?) -> Int32? {
+        guard var slot = self.index[key] else { return nil }
+        while slot != Self.null {
+            let current = self.slots[Int(slot)]
+            if current.entry!.vary.matches(headerValue) { return slot }
+            slot = current.nextVariant
+        }
+        return nil
+    }
+
     func entry(at slot: Int32) -> CachedResponse { self.slots[Int(slot)].entry! }
 
     /// Number of variants stored for `key`.

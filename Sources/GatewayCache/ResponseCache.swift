@@ -135,6 +135,23 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// A fresh hit or nothing, for a server's fast path: never counts a miss (the slow path that follows
+    /// does), counts and touches a hit. Header values for `Vary` matching are read through `headerValue`,
+    /// so the caller needs no `HTTPFields`.
+    public func freshEntry(
+        target: String, profile: String, now: Duration, headerValue: (HTTPField.Name) -> String?
+    ) -> (CachedResponse, age: Int)? {
+        let key = PrimaryKey(target: target, profile: profile)
+        return self.state.withLock { state in
+            guard let slot = state.table.find(key, headerValue: headerValue) else { return nil }
+            let entry = state.table.entry(at: slot)
+            guard entry.isFresh(at: now) else { return nil }
+            state.table.touch(slot)
+            state.statistics.hits += 1
+            return (entry, entry.age(at: now))
+        }
+    }
+
     // MARK: - Storing
 
     /// Cheap check on response headers, before buffering the body. No lock.

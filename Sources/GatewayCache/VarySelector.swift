@@ -51,6 +51,14 @@ struct VarySelector: Sendable, Equatable {
         return true
     }
 
+    /// Same as ``matches(_:)`` with header values read through a closure (no `HTTPFields` needed).
+    func matches(_ headerValue: (HTTPField.Name) -> String?) -> Bool {
+        for index in self.names.indices where headerValue(self.names[index]) != self.values[index] {
+            return false
+        }
+        return true
+    }
+
     /// Bytes charged for the stored values.
     var byteCount: Int {
         var total = 0

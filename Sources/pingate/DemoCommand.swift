@@ -24,6 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func runDemo() async throws {
+        LogSetup.bootstrap(json: false, level: .warning)
         var logger = Logger(label: "pingate.demo")
         logger.logLevel = .warning
         let apiKey = "demo-key-" + RandomToken.make()

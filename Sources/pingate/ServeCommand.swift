@@ -54,8 +54,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         ProcessHardening.disableCoreDumps()
 
+        let level = Logger.Level(rawValue: prepared.settings.log.level.rawValue) ?? .info
+        LogSetup.bootstrap(json: prepared.settings.log.format == .json, level: level)
         var logger = Logger(label: "pingate")
-        logger.logLevel = Logger.Level(rawValue: prepared.settings.log.level.rawValue) ?? .info
+        logger.logLevel = level
         let configuration = prepared.configuration
         let accessLog = prepared.settings.accessLog
             ? AccessLog(format: prepared.settings.log.format == .text ? .text : .json) : nil

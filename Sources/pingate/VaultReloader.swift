@@ -8,7 +8,9 @@ import Vault
 ///
 /// A vault that fails to open (wrong passphrase, tampered, missing entry) keeps the old credentials and logs
 /// one line naming the cause.
-struct VaultReloader: Service {
+struct VaultReloader: Service, CustomStringConvertible {
+    var description: String { "VaultReloader" }
+
     let vaultPath: String
     let passphrase: @Sendable () throws -> Passphrase
     let routes: [GatewayRoute]

@@ -1,4 +1,6 @@
 import HTTPTypes
+import NIOHTTP1
+import Vault
 
 /// Who may talk to pingate: the DNS-rebinding guard (`Host` allow-list), the browser guard (`Origin`
 /// allow-list) and, when configured, local access tokens.
@@ -55,6 +57,30 @@ public struct AccessPolicy: Sendable {
             }
         }
         return nil
+    }
+
+    /// Checks a decoded HTTP/1 head (what the request guard sees); nil means allowed. Tokens compare in constant time.
+    public func check(_ head: HTTPRequestHead) -> Refusal? {
+        guard let authority = head.headers.first(name: "host"), !authority.isEmpty else { return .missingHost }
+        if !allowsHost(authority) { return .hostNotAllowed }
+        let origins = head.headers["origin"]
+        if !origins.isEmpty, origins.count > 1 || !allowedOrigins.contains(origins[0]) { return .originNotAllowed }
+        if !accessTokens.isEmpty {
+            var presented = head.headers.first(name: "x-pingate-token")
+            if presented == nil, let authorization = head.headers.first(name: "authorization"), authorization.lowercased().hasPrefix("bearer ") {
+                presented = String(authorization.dropFirst(7)).trimmingSpaces()
+            }
+            guard let presented, Self.tokenMatches(presented, accessTokens) else { return .missingToken }
+        }
+        return nil
+    }
+
+    /// Constant-time comparison against every configured token.
+    static func tokenMatches(_ presented: String, _ tokens: [[UInt8]]) -> Bool {
+        let bytes = Array(presented.utf8)
+        var matched = false
+        for token in tokens where constantTimeEquals(bytes, token) { matched = true }
+        return matched
     }
 
     /// Whether a `Host` value (or the authority of an absolute target) names an allowed host: a loopback name or a

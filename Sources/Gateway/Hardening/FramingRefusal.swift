@@ -40,6 +40,20 @@ struct FramingRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     static let headerTimeout = Self(.requestTimeout, "header_timeout", "request head did not arrive in time")
     static let peerNotAllowed = Self(.forbidden, "peer_not_allowed", "this user may not use the pingate socket")
 
+    /// The answer to an access-policy refusal.
+    static func access(_ refusal: AccessPolicy.Refusal) -> Self {
+        switch refusal {
+        case .missingHost:
+            return Self(.badRequest, "missing_host", "request has no Host header")
+        case .hostNotAllowed:
+            return Self(.forbidden, "host_not_allowed", "Host is not a loopback name or a configured host (DNS-rebinding protection)")
+        case .originNotAllowed:
+            return Self(.forbidden, "origin_not_allowed", "Origin is not on the allow-list (browser calls are opt-in)")
+        case .missingToken:
+            return Self(.unauthorized, "access_token_required", "a valid X-Pingate-Token is required")
+        }
+    }
+
     /// The answer to an error NIO's HTTP parser raised.
     /// - Parameter inRequestLine: the request line was still being received (size overflows are then 414).
     static func parserError(_ error: HTTPParserError, inRequestLine: Bool, limits: RequestLimits) -> Self {

@@ -36,8 +36,10 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 withDecoderLimitConfiguration: limits.decoderLimits
             )
             try pipeline.addHandler(guardHandler)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            // Early handlers (the cache-hit fast path) see NIOHTTP1 parts that passed the guard, before the
+            // HTTPTypes conversion, which costs a URL parse per request.
             try pipeline.addHandlers(additionalChannelHandlers())
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }

@@ -31,15 +31,16 @@ final class RawInputTap: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// The guard saw a request end: the next bytes start a new head.
+    /// The guard saw a request end and the read carrying it complete: the next bytes start a new head.
     func expectHead() {
         inRequestLine = true
         requestLineBytes = 0
     }
 
-    /// The request line was complete (a head was decoded).
+    /// The request line was complete (a head was decoded); nothing is scanned until ``expectHead()``.
     func headDecoded() {
         inRequestLine = false
+        requestLineBytes = 0
     }
 
     /// Some bytes of the current head arrived.

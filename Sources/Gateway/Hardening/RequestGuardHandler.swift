@@ -67,6 +67,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The guard wrote the connection's last response and is closing it: later closes wait for the drain.
     private var lingering = false
     private var started = false
+    /// `Origin` of each request passed on whose response head is not written yet, in order.
+    private var pendingOrigins: [String?] = []
+    private var isUnixSocket = false
     private var peerState = PeerState.unchecked
     private var headerTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
@@ -104,6 +107,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func start(context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
+        if case .unixDomainSocket = context.channel.localAddress { isUnixSocket = true }
         startHeaderTimer(context: context)
         checkPeer(context: context)
     }
@@ -166,9 +170,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if phase == .closing { return }
-        let part = unwrapInboundIn(data)
+        var part = unwrapInboundIn(data)
         switch part {
-        case .head(let head):
+        case .head(var head):
             headerTimer?.cancel()
             headerTimer = nil
             tap.headDecoded()
@@ -179,6 +183,16 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if let refusal = FramingValidator.check(head, limits: limits, access: access) {
                 refuse(refusal, headOnly: head.method == .HEAD)
+                return
+            }
+            if isUnixSocket && !head.headers.contains(name: "host") {
+                // Over a unix socket (no browser can reach it, so no DNS rebinding) a missing Host means the
+                // socket itself: clients such as AsyncHTTPClient's http+unix send none.
+                head.headers.add(name: "Host", value: "localhost")
+                part = .head(head)
+            }
+            if let refusal = access.check(head) {
+                refuse(.access(refusal), headOnly: head.method == .HEAD)
                 return
             }
             phase = .readingBody
@@ -194,13 +208,17 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             forward(part, context: context)
         case .end:
             phase = .betweenRequests
-            tap.expectHead()
             forward(part, context: context)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushHeld(context: context)
+        if phase == .betweenRequests {
+            // The next read starts the next request line (exact unless a client pipelines a partial head;
+            // the checks on the decoded head back this up).
+            tap.expectHead()
+        }
         context.fireChannelReadComplete()
     }
 
@@ -228,9 +246,10 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func fire(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
-        case .head:
+        case .head(let head):
             inFlight += 1
             forwardedBodyOpen = true
+            pendingOrigins.append(head.headers.first(name: "origin"))
         case .body:
             break
         case .end:
@@ -324,8 +343,14 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let part = unwrapOutboundIn(data)
         switch part {
-        case .head(let head):
-            if head.status.code >= 200 { responseStarted = true }
+        case .head(var head) where head.status.code >= 200:
+            responseStarted = true
+            let origin = pendingOrigins.isEmpty ? nil : pendingOrigins.removeFirst()
+            Self.applyCORS(&head.headers, origin: origin)
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            return
+        case .head:
+            break
         case .body:
             break
         case .end:
@@ -336,6 +361,16 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = part, inFlight == 0, let pending = pendingRefusal {
             pendingRefusal = nil
             writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+        }
+    }
+
+    /// Never `Access-Control-Allow-Origin: *`, whatever the upstream says: a request with an `Origin` gets this far
+    /// only when that origin is on the allow-list, and gets exactly it back (with `Vary: Origin`).
+    static func applyCORS(_ headers: inout HTTPHeaders, origin: String?) {
+        headers.remove(name: "access-control-allow-origin")
+        if let origin {
+            headers.add(name: "Access-Control-Allow-Origin", value: origin)
+            headers.add(name: "Vary", value: "Origin")
         }
     }
 

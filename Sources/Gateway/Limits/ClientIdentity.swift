@@ -13,8 +13,13 @@ enum ClientIdentity {
 
     /// The identity string, e.g. `uid:1000`, `client:ci-bot`, `addr:127.0.0.1`.
     static func resolve(headers: HTTPFields, peer: SocketAddress?, peerUID: UInt32?) -> String {
+        resolve(declared: headers[.xPingateClient], peer: peer, peerUID: peerUID)
+    }
+
+    /// Same, from the raw `X-Pingate-Client` value.
+    static func resolve(declared: String?, peer: SocketAddress?, peerUID: UInt32?) -> String {
         if let peerUID { return "uid:\(peerUID)" }
-        if let declared = headers[.xPingateClient], !declared.isEmpty {
+        if let declared, !declared.isEmpty {
             let cleaned = declared.unicodeScalars.prefix(maxNameLength).filter { $0.value > 0x20 && $0.value < 0x7F }
             if !cleaned.isEmpty { return "client:" + String(String.UnicodeScalarView(cleaned)) }
         }

@@ -93,18 +93,63 @@ public final class AccessLog: Sendable {
     private func line(_ entry: Entry) -> String {
         switch format {
         case .json:
-            var object: [String: Any] = [
-                "time": Self.timestamp(entry.time), "client": entry.client, "method": entry.method, "path": entry.path,
-                "status": entry.status, "bytes_in": entry.bytesIn, "bytes_out": entry.bytesOut,
-                "duration_ms": Self.milliseconds(entry.duration), "request_id": entry.requestID,
-            ]
-            object["upstream_ms"] = entry.upstreamDuration.map(Self.milliseconds) ?? NSNull()
-            object["cache"] = entry.cacheStatus ?? NSNull()
-            object["rate_limit"] = entry.rateLimit ?? NSNull()
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self) + "\n"
+            // Built by hand: JSONSerialization per request costs more than answering a cache hit.
+            var line = "{"
+            line.reserveCapacity(320)
+            Self.member(&line, "time", string: Self.timestamp(entry.time), first: true)
+            Self.member(&line, "client", string: entry.client)
+            Self.member(&line, "method", string: entry.method)
+            Self.member(&line, "path", string: entry.path)
+            Self.member(&line, "status", raw: String(entry.status))
+            Self.member(&line, "bytes_in", raw: String(entry.bytesIn))
+            Self.member(&line, "bytes_out", raw: String(entry.bytesOut))
+            Self.member(&line, "duration_ms", raw: String(Self.milliseconds(entry.duration)))
+            Self.member(&line, "upstream_ms", raw: entry.upstreamDuration.map { String(Self.milliseconds($0)) } ?? "null")
+            Self.member(&line, "cache", string: entry.cacheStatus)
+            Self.member(&line, "rate_limit", string: entry.rateLimit)
+            Self.member(&line, "request_id", string: entry.requestID)
+            line += "}\n"
+            return line
         case .text:
             return "\(Self.timestamp(entry.time)) \(entry.client) \(entry.method) \(entry.path) \(entry.status) \(Self.milliseconds(entry.duration))ms cache=\(entry.cacheStatus ?? "-") limit=\(entry.rateLimit ?? "-") id=\(entry.requestID)\n"
+        }
+    }
+
+    private static func member(_ line: inout String, _ name: String, raw: String, first: Bool = false) {
+        if !first { line += "," }
+        line += "\""
+        line += name
+        line += "\":"
+        line += raw
+    }
+
+    private static func member(_ line: inout String, _ name: String, string: String?, first: Bool = false) {
+        guard let string else { return member(&line, name, raw: "null", first: first) }
+        member(&line, name, raw: "", first: first)
+        line += "\""
+        appendEscaped(string, to: &line)
+        line += "\""
+    }
+
+    /// JSON string escaping (RFC 8259 §7): quote, backslash and control characters.
+    static func appendEscaped(_ value: String, to line: inout String) {
+        let needsEscaping = value.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        guard needsEscaping else {
+            line += value
+            return
+        }
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: line.unicodeScalars.append(scalar)
+            }
         }
     }
 
@@ -127,10 +172,21 @@ public final class AccessLog: Sendable {
         return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
     }
 
-    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let timeStyle = Date.ISO8601FormatStyle()
+    /// The `2026-11-26T00:47:12` part, formatted once per second.
+    private static let secondPrefix = Mutex<(second: Int, text: String)>((-1, ""))
 
+    /// RFC 3339 UTC time with milliseconds, e.g. `2026-11-26T00:47:12.345Z`.
     static func timestamp(_ seconds: Double) -> String {
-        timeStyle.format(Date(timeIntervalSince1970: seconds))
+        let whole = Int(seconds.rounded(.down))
+        let prefix = secondPrefix.withLock { cached -> String in
+            if cached.second != whole {
+                cached = (whole, String(timeStyle.format(Date(timeIntervalSince1970: Double(whole))).dropLast()))
+            }
+            return cached.text
+        }
+        let millis = min(999, max(0, Int((seconds - Double(whole)) * 1000)))
+        return prefix + (millis < 10 ? ".00" : millis < 100 ? ".0" : ".") + String(millis) + "Z"
     }
 }
 

@@ -19,7 +19,14 @@ public final class GatewayMetrics: Sendable {
     /// The registry the metrics live in.
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let requestCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let requestCounters = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
+
+    /// Label set of `pingate_requests_total` (a struct key: no string building per request).
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
     private let rejectionCounters = Mutex<[String: CoreMetrics.Counter]>([:])
     private let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
     private let clientLabels = Mutex<Set<String>>([])
@@ -63,7 +70,7 @@ public final class GatewayMetrics: Sendable {
     /// Counts one answered request.
     func request(route: String, method: String, status: Int) {
         let method = Self.knownMethods.contains(method) ? method : "OTHER"
-        let key = "\(route) \(method) \(status)"
+        let key = RequestKey(route: route, method: method, status: status)
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = CoreMetrics.Counter(

@@ -181,6 +181,8 @@ struct GatewayResponder: HTTPResponder {
             return failure.response()
         }
 
+        // Stored entries always carry their length, so hits (and HEAD from the GET entry) are framed exactly.
+        fields[.contentLength] = String(buffered.readableBytes)
         let result = cache.store(
             target: exchange.target, profile: exchange.route.route.name, requestHeaders: exchange.request.headers,
             status: answer.status, responseHeaders: fields, body: buffered, now: state.clock.now(), fill: fillToken

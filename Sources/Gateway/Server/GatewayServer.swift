@@ -66,6 +66,11 @@ public final class GatewayServer: Service, Sendable {
     }
 
     public func run() async throws {
+        // Unix socket: bound in a private folder, then made 0600/0660 and moved into place (see UnixSocketListener).
+        // Checked first, before anything that needs shutting down exists.
+        let unixListener = try configuration.unixSocketPath.map {
+            try UnixSocketListener.prepare(path: $0, groupID: configuration.access.socketGroupID)
+        }
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration(configuration))
         let upstream = configuration.upstream
         let readiness = Readiness(window: configuration.readinessWindow, clock: clock) {
@@ -79,10 +84,6 @@ public final class GatewayServer: Service, Sendable {
         )
         let responder = GatewayResponder(state: state, admin: AdminResponder(state: state))
         let fastPath = GatewayFastPath(state: state)
-        // Unix socket: bound in a private folder, then made 0600/0660 and moved into place (see UnixSocketListener).
-        let unixListener = try configuration.unixSocketPath.map {
-            try UnixSocketListener.prepare(path: $0, groupID: configuration.access.socketGroupID)
-        }
         let address: BindAddress = unixListener.map { .unixDomainSocket(path: $0.bindPath) }
             ?? .hostname(configuration.listen.host, port: configuration.listen.port)
         let onReady = self.onReady
@@ -93,7 +94,7 @@ public final class GatewayServer: Service, Sendable {
                 limits: RequestLimits(configuration),
                 access: configuration.access,
                 idleTimeout: configuration.idleTimeout,
-                additionalChannelHandlers: { [FastPathHandler(decider: fastPath)] }
+                additionalChannelHandlers: { [CacheHitHandler(fastPath: fastPath)] }
             ),
             configuration: .init(
                 address: address, serverName: nil, reuseAddress: true,

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import FakeW3IPFS
+import Foundation
+import NIOCore
+import Testing
+import Vault
+
+/// The real `pingate` binary: signals, reload, and what it prints.
+@Suite("pingate process", .serialized)
+struct ProcessTests {
+    static let passphrase = "process-test-passphrase"
+
+    /// A vault with canary credentials in a fresh 0700 folder.
+    static func makeVault(apiKey: String, secretKey: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pingate-proc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = folder.appendingPathComponent("v.pgv").path
+        try VaultFile.create(at: path, passphrase: Passphrase(passphrase))
+        try rewrite(path, apiKey: apiKey, secretKey: secretKey)
+        return path
+    }
+
+    static func rewrite(_ path: String, apiKey: String, secretKey: String) throws {
+        var contents = VaultContents()
+        try contents.set("api_key", to: SecretValue(apiKey))
+        try contents.set("secret_key", to: SecretValue(secretKey))
+        try VaultFile.save(contents, to: path, passphrase: Passphrase(passphrase))
+    }
+
+    static func get(_ url: String) async throws -> Int {
+        Int(try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30)).status.code)
+    }
+
+    /// Every encoding of a secret that must never be printed.
+    static func encodings(of secret: String) -> [String] {
+        let bytes = Array(secret.utf8)
+        return [secret, Data(bytes).base64EncodedString(), bytes.map { String(format: "%02x", $0) }.joined(),
+                bytes.map { String(format: "%02X", $0) }.joined()]
+    }
+
+    /// Starts the fake upstream and `pingate serve` in front of it with a canary vault.
+    static func start(apiKey: String, secretKey: String) async throws -> (FakeW3IPFSState, RunningFakeW3IPFS, PingateProcess, String, String) {
+        let state = FakeW3IPFSState(apiKey: apiKey, secretKey: secretKey)
+        let fake = try await FakeW3IPFSServer.start(state: state)
+        let vault = try Self.makeVault(apiKey: apiKey, secretKey: secretKey)
+        let pingate = try PingateProcess(
+            ["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", fake.baseURL, "--no-cache", "--drain-timeout", "20", "--log-level", "debug"],
+            environment: ["PINGATE_PASSPHRASE": Self.passphrase]
+        )
+        let base = "http://127.0.0.1:\(try await pingate.listeningPort())"
+        return (state, fake, pingate, vault, base)
+    }
+
+    static func expectNoSecret(_ printed: String, _ secrets: [String]) {
+        for secret in secrets + [Self.passphrase] {
+            for encoded in Self.encodings(of: secret) {
+                #expect(!printed.contains(encoded), "pingate printed a secret")
+            }
+        }
+    }
+
+    @Test("SIGHUP re-reads the vault: rotated credentials apply to the next request; a broken vault keeps the old ones")
+    func sighupRotation() async throws {
+        let apiKey = "CANARY-PROC-KEY-31f7a9", secretKey = "CANARY-PROC-SECRET-8be20c", rotatedKey = "CANARY-ROTATED-KEY-55d1e0"
+        let (state, fake, pingate, vault, base) = try await Self.start(apiKey: apiKey, secretKey: secretKey)
+        defer { pingate.terminate() }
+        #expect(try await Self.get(base + "/api/pinning/pins/") == 200)
+
+        try Self.rewrite(vault, apiKey: rotatedKey, secretKey: secretKey)
+        pingate.signal(SIGHUP)
+        #expect(await pingate.line(containing: "vault reloaded") != nil)
+        state.resetLog()
+        _ = try await Self.get(base + "/api/pinning/pins/")
+        #expect(state.requests.last?.header("pinning_api_key") == rotatedKey)
+
+        try Data("not a vault".utf8).write(to: URL(fileURLWithPath: vault))
+        pingate.signal(SIGHUP)
+        #expect(await pingate.line(containing: "vault reload failed") != nil)
+        state.resetLog()
+        _ = try await Self.get(base + "/api/pinning/pins/")
+        #expect(state.requests.last?.header("pinning_api_key") == rotatedKey)
+        #expect(pingate.printed.components(separatedBy: "vault reload failed").count == 2, "one error line per failed reload")
+
+        pingate.signal(SIGTERM)
+        #expect(await pingate.waitForExit() == 0)
+        Self.expectNoSecret(pingate.printed, [apiKey, secretKey, rotatedKey])
+        await fake.stop()
+    }
+
+    @Test("SIGTERM lets a slow in-flight request finish, then exits 0, printing no secret")
+    func sigtermDrain() async throws {
+        let apiKey = "CANARY-DRAIN-KEY-a0b1c2", secretKey = "CANARY-DRAIN-SECRET-d3e4f5"
+        let (state, fake, pingate, _, base) = try await Self.start(apiKey: apiKey, secretKey: secretKey)
+        defer { pingate.terminate() }
+        state.faults.responseDelay = .milliseconds(1500)
+        let inFlight = Task { try await Self.get(base + "/api/pinning/pins/") }
+        _ = await state.waitForRequests(count: 1)
+        pingate.signal(SIGTERM)
+        let drainedStatus = try await inFlight.value
+        #expect(drainedStatus == 200, "in-flight request answered \(drainedStatus) during drain")
+        #expect(await pingate.waitForExit() == 0)
+        Self.expectNoSecret(pingate.printed, [apiKey, secretKey])
+        await fake.stop()
+    }
+
+    @Test("a start that cannot unlock the vault exits non-zero with one line, before listening")
+    func wrongPassphrase() async throws {
+        let vault = try Self.makeVault(apiKey: "CANARY-K-1", secretKey: "CANARY-S-1")
+        let pingate = try PingateProcess(["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+                                         environment: ["PINGATE_PASSPHRASE": "wrong"])
+        #expect(await pingate.waitForExit() == 1)
+        let lines = pingate.printed.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("wrong passphrase") == true)
+        #expect(!pingate.printed.contains("listening"))
+    }
+
+    @Test("help output lists flags with defaults and never a secret")
+    func help() async throws {
+        let pingate = try PingateProcess(["serve", "--help"], environment: ["PINGATE_PASSPHRASE": "CANARY-PASS-0"])
+        #expect(await pingate.waitForExit() == 0)
+        let text = pingate.printed
+        for flag in ["--vault", "--listen", "--upstream", "--unix-socket", "--cache-ttl", "--cache-max-bytes", "--cache-max-object-bytes",
+                     "--cache-ttl-pending", "--rate-limit", "--burst", "--rate-limit-wait", "--client-rate-limit", "--client-burst",
+                     "--allow-remote", "--access-token-file", "--max-body-bytes", "--drain-timeout", "--config", "--passphrase-file"] {
+            #expect(text.contains(flag), "\(flag) missing from help")
+        }
+        #expect(text.contains("default: 127.0.0.1:8787"))
+        #expect(!text.contains("CANARY-PASS-0"))
+    }
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Soak test for pingate (not run in CI): N minutes of mixed traffic with upstream faults injected.
+
+Starts, on 127.0.0.1 only:
+  * a faulty fake w3ipfs upstream (this file, threads): checks both credential headers and, at random,
+    answers slowly (past pingate's read timeout), resets the connection, sends garbage, truncates a body,
+    answers 500, or answers 429 with Retry-After;
+  * `pingate serve` in front of it (release build by default);
+  * CLIENTS client threads sending GET list / GET pin / POST pinByHash / POST upload / DELETE unpin, some of
+    them aborted mid-upload.
+Every 10 s it samples pingate's RSS (VmRSS) and open file descriptors.
+
+Reports (stdout and --out JSON): requests sent, answered by status, requests WITHOUT an answer (must be 0; an
+aborted upload is not counted as a request), RSS slope (KiB/min, least squares over the second half), fd count at
+start and end. Exit 1 when a request got no answer or pingate died.
+
+Usage: python3 Tests/Soak/soak.py --minutes 10 [--pingate .build/release/pingate] [--clients 16]
+"""
+import argparse, http.client, json, os, random, socket, subprocess, sys, tempfile, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+API_KEY, SECRET = "SOAK-CANARY-KEY-0d9f", "SOAK-CANARY-SECRET-77ae"
+PASSPHRASE = "soak passphrase"
+
+
+class FaultyUpstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    faults = {"slow": 0.02, "reset": 0.02, "garbage": 0.02, "truncate": 0.02, "error500": 0.02, "throttle": 0.005}
+    counts = {}
+    lock = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def count(self, name):
+        with self.lock:
+            self.counts[name] = self.counts.get(name, 0) + 1
+
+    def body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                self.rfile.read(size + 2)
+                if size == 0:
+                    break
+        elif length:
+            remaining = length
+            while remaining:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+
+    def answer(self, status, payload, extra=()):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        self.body()
+        if self.headers.get("pinning_api_key") != API_KEY or self.headers.get("pinning_secret_key") != SECRET:
+            self.count("unauthorized")
+            return self.answer(401, {"status": "error", "message": "bad credentials"})
+        roll, edge = random.random(), 0.0
+        for fault, probability in self.faults.items():
+            edge += probability
+            if roll < edge:
+                self.count(fault)
+                if fault == "slow":
+                    time.sleep(2.5)
+                    break
+                if fault == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if fault == "garbage":
+                    self.wfile.write(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
+                    self.close_connection = True
+                    return
+                if fault == "truncate":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "500")
+                    self.end_headers()
+                    self.wfile.write(b'{"data":')
+                    self.close_connection = True
+                    return
+                if fault == "error500":
+                    return self.answer(500, {"status": "error", "message": "injected"})
+                if fault == "throttle":
+                    return self.answer(429, {"status": "error", "message": "slow down"}, [("Retry-After", "1")])
+        self.count("ok")
+        pin = {"id": "p%d" % random.randrange(50), "status": "pinned", "pinned": True, "cid": "bafy-soak"}
+        if self.command == "GET" and "/pins" in self.path:
+            return self.answer(200, {"data": {"totals": {"files": 1, "size": 1}, "pins": [pin]}, "status": "success"})
+        return self.answer(201 if self.path.rstrip("/") == "/api/pinning" else 200, {"data": pin, "status": "success"})
+
+    do_GET = do_POST = do_DELETE = do_HEAD = handle_any
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid):
+    rss, fds = None, None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except FileNotFoundError:
+        pass
+    return rss, fds
+
+
+def slope(samples):
+    """Least-squares slope of (minutes, KiB) pairs."""
+    if len(samples) < 2:
+        return 0.0
+    n = len(samples)
+    mx = sum(x for x, _ in samples) / n
+    my = sum(y for _, y in samples) / n
+    den = sum((x - mx) ** 2 for x, _ in samples) or 1
+    return sum((x - mx) * (y - my) for x, y in samples) / den
+
+
+def client_loop(port, deadline, stats, lock):
+    rng = random.Random()
+    while time.time() < deadline:
+        op = rng.choice(["list", "list", "list", "get", "get", "pin", "upload", "unpin", "abort"])
+        try:
+            if op == "abort":
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    s.sendall(b"POST /api/pinning/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                              b"Content-Length: 10000000\r\n\r\n" + b"x" * rng.randrange(1, 200000))
+                with lock:
+                    stats["aborted_uploads"] += 1
+                continue
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            if op == "list":
+                conn.request("GET", "/api/pinning/pins/?limit=%d" % rng.randrange(1, 5))
+            elif op == "get":
+                conn.request("GET", "/api/pinning/p%d" % rng.randrange(50))
+            elif op == "pin":
+                conn.request("POST", "/api/pinning/pinByHash", body=json.dumps({"hash_to_pin": "Qm%d" % rng.randrange(1000)}),
+                             headers={"Content-Type": "application/json"})
+            elif op == "upload":
+                conn.request("POST", "/api/pinning/", body=os.urandom(rng.randrange(1, 256 * 1024)),
+                             headers={"Content-Type": "application/octet-stream"})
+            else:
+                conn.request("DELETE", "/api/pinning/unpin/p%d" % rng.randrange(50))
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            with lock:
+                stats["sent"] += 1
+                stats["by_status"][response.status] = stats["by_status"].get(response.status, 0) + 1
+        except Exception as error:  # no status line at all: a request without an answer
+            with lock:
+                stats["sent"] += 1
+                stats["unanswered"] += 1
+                stats["unanswered_errors"].append(f"{op}: {type(error).__name__}: {error}"[:200])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--pingate", default=".build/release/pingate")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+
+    upstream_port, proxy_port = free_port(), free_port()
+    upstream = ThreadingHTTPServer(("127.0.0.1", upstream_port), FaultyUpstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+
+    folder = tempfile.mkdtemp(prefix="pingate-soak-")
+    vault = os.path.join(folder, "soak.pgv")
+    env = dict(os.environ, PINGATE_PASSPHRASE=PASSPHRASE)
+    subprocess.run([args.pingate, "vault", "init", "--vault", vault], env=env, check=True, capture_output=True)
+    for name, value in (("api_key", API_KEY), ("secret_key", SECRET)):
+        subprocess.run([args.pingate, "vault", "set", name, "--vault", vault], env=env, input=value.encode(), check=True, capture_output=True)
+    log = open(os.path.join(folder, "pingate.log"), "wb")
+    proxy = subprocess.Popen([args.pingate, "serve", "--vault", vault, "--listen", f"127.0.0.1:{proxy_port}",
+                              "--upstream", f"http://127.0.0.1:{upstream_port}", "--read-timeout", "1", "--connect-timeout", "1",
+                              "--cache-ttl", "2", "--log-level", "warning", "--no-access-log"], env=env, stdout=log, stderr=log)
+    try:
+        for _ in range(200):
+            try:
+                http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=1).request("GET", "/_pingate/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+        time.sleep(0.5)
+        _, fds_start = proc_status(proxy.pid)
+        stats = {"sent": 0, "unanswered": 0, "unanswered_errors": [], "by_status": {}, "aborted_uploads": 0}
+        lock = threading.Lock()
+        start = time.time()
+        deadline = start + args.minutes * 60
+        threads = [threading.Thread(target=client_loop, args=(proxy_port, deadline, stats, lock), daemon=True) for _ in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        samples = []
+        while time.time() < deadline and proxy.poll() is None:
+            rss, fds = proc_status(proxy.pid)
+            if rss is not None:
+                samples.append(((time.time() - start) / 60, rss, fds))
+            time.sleep(min(10, max(0.1, deadline - time.time())))
+        for thread in threads:
+            thread.join(timeout=30)
+        time.sleep(2)  # let aborted uploads' sockets close before counting descriptors
+        rss_end, fds_end = proc_status(proxy.pid)
+        alive = proxy.poll() is None
+        second_half = [(m, r) for m, r, _ in samples if m >= args.minutes / 2]
+        report = {
+            "minutes": args.minutes, "clients": args.clients, "pingate_alive": alive,
+            "requests_sent": stats["sent"], "requests_without_answer": stats["unanswered"],
+            "unanswered_examples": stats["unanswered_errors"][:5],
+            "answered_by_status": {str(k): v for k, v in sorted(stats["by_status"].items())},
+            "aborted_uploads": stats["aborted_uploads"], "faults_injected": dict(FaultyUpstream.counts),
+            "rss_kib_first": samples[0][1] if samples else None, "rss_kib_last": rss_end,
+            "rss_slope_kib_per_min_second_half": round(slope(second_half), 1),
+            "fds_start": fds_start, "fds_end": fds_end,
+        }
+        print(json.dumps(report, indent=2))
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump(report, f, indent=2)
+        log.flush()
+        with open(os.path.join(folder, "pingate.log"), "rb") as f:
+            printed = f.read().decode(errors="replace")
+        leaked = [s for s in (API_KEY, SECRET, PASSPHRASE) if s in printed]
+        if leaked:
+            print("SECRET PRINTED BY PINGATE", file=sys.stderr)
+        return 0 if alive and stats["unanswered"] == 0 and not leaked else 1
+    finally:
+        proxy.terminate()
+        try:
+            proxy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proxy.kill()
+        upstream.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
