@@ -27,8 +27,6 @@ enum SettingsMapping {
         // Listening: loopback only unless explicitly opened up with a token.
         configuration.listen = Gateway.ListenAddress(host: settings.listen.host, port: settings.listen.port)
         configuration.unixSocketPath = settings.unixSocket
-        configuration.unixSocketMode = settings.unixSocketMode
-        configuration.allowedPeerUIDs = settings.allowedUIDs
         var tokens: [[UInt8]] = []
         if let tokenFile = settings.accessTokenFile {
             tokens = try AccessTokens.read(tokenFile)
@@ -41,6 +39,12 @@ enum SettingsMapping {
         var extraHosts = Set(settings.allowedHosts)
         if !configuration.listen.isLoopback { extraHosts.insert(configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host) }
         configuration.access = AccessPolicy(extraHosts: extraHosts, allowedOrigins: Set(settings.allowedOrigins), accessTokens: tokens)
+        configuration.access.allowedPeerUIDs = settings.allowedUIDs.isEmpty ? nil : Set(settings.allowedUIDs)
+        switch settings.unixSocketMode {
+        case 0o600: configuration.access.socketGroupID = nil
+        case 0o660: configuration.access.socketGroupID = UInt32(getegid())  // the service's own group
+        default: throw ValidationFailure("unix_socket_mode must be 0600 or 0660, got \(String(settings.unixSocketMode, radix: 8))")
+        }
 
         // Timeouts and limits.
         configuration.connectTimeout = settings.timeouts.connect

@@ -105,6 +105,16 @@ class FaultyUpstream(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_HEAD = handle_any
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Upstream server that does not print tracebacks for connections pingate abandons on purpose
+    (cancelled uploads, read timeouts)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -182,7 +192,7 @@ def main():
     args = parser.parse_args()
 
     upstream_port, proxy_port = free_port(), free_port()
-    upstream = ThreadingHTTPServer(("127.0.0.1", upstream_port), FaultyUpstream)
+    upstream = QuietServer(("127.0.0.1", upstream_port), FaultyUpstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
 
     folder = tempfile.mkdtemp(prefix="pingate-soak-")

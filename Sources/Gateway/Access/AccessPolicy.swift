@@ -45,20 +45,6 @@ public struct AccessPolicy: Sendable {
         case missingToken
     }
 
-    /// Checks a request head; nil means allowed.
-    /// - Parameter checkToken: constant-time token comparison (supplied by the crypto layer).
-    public func check(_ head: HTTPRequest, tokenMatches: (String, [[UInt8]]) -> Bool) -> Refusal? {
-        guard let authority = head.authority, !authority.isEmpty else { return .missingHost }
-        if !allowsHost(authority) { return .hostNotAllowed }
-        if let origin = head.headerFields[.origin], !allowedOrigins.contains(origin) { return .originNotAllowed }
-        if !accessTokens.isEmpty {
-            guard let presented = Self.presentedToken(head.headerFields), tokenMatches(presented, accessTokens) else {
-                return .missingToken
-            }
-        }
-        return nil
-    }
-
     /// Checks a decoded HTTP/1 head (what the request guard sees); nil means allowed. Tokens compare in constant time.
     public func check(_ head: HTTPRequestHead) -> Refusal? {
         guard let authority = head.headers.first(name: "host"), !authority.isEmpty else { return .missingHost }

@@ -47,10 +47,6 @@ public struct GatewayConfiguration: Sendable {
     public var maxHeaders: Int
     /// Most concurrent client connections; more wait in the accept queue.
     public var maxConnections: Int
-    /// Permission bits of the unix socket (0600, or 0660 to let a group in).
-    public var unixSocketMode: Int = 0o600
-    /// When non-empty, only these peer uids may use the unix socket (SO_PEERCRED).
-    public var allowedPeerUIDs: [UInt32] = []
     /// The upstream counts as reachable for `/_pingate/readyz` if it answered within this window.
     public var readinessWindow: Duration = .seconds(30)
 

@@ -38,7 +38,8 @@ struct GatewayFastPath: Sendable {
         fields.add(name: "Cache-Status", value: Self.hitStatus)
         let requestID = RequestIdentifier.resolve(headers.first(name: "x-request-id"))
         fields.add(name: "X-Request-Id", value: requestID)
-        fields.add(name: "Date", value: state.dates.current)
+        // A stored answer keeps the upstream's Date (its age is in Age); one without gets ours.
+        if entry.headers[.date] == nil { fields.add(name: "Date", value: state.dates.current) }
         state.metrics.request(route: route.name, method: head.method.rawValue, status: entry.status.code)
         if let accessLog = state.accessLog {
             let client = ClientIdentity.resolve(declared: headers.first(name: "x-pingate-client"), peer: peer, peerUID: nil)

@@ -78,10 +78,17 @@ public final class GatewayServer: Service, Sendable {
             probe.method = .HEAD
             return (try? await client.execute(probe, timeout: .seconds(2))) != nil
         }
-        let state = try GatewayState(
-            configuration: configuration, credentials: credentials, clock: clock,
-            metrics: metrics, accessLog: accessLog, readiness: readiness, client: client
-        )
+        let state: GatewayState
+        do {
+            state = try GatewayState(
+                configuration: configuration, credentials: credentials, clock: clock,
+                metrics: metrics, accessLog: accessLog, readiness: readiness, client: client
+            )
+        } catch {
+            // An HTTPClient must be shut down before it is released.
+            try? await client.shutdown()
+            throw error
+        }
         let responder = GatewayResponder(state: state, admin: AdminResponder(state: state))
         let fastPath = GatewayFastPath(state: state)
         let address: BindAddress = unixListener.map { .unixDomainSocket(path: $0.bindPath) }
