@@ -25,7 +25,7 @@ PASSPHRASE = "soak passphrase"
 
 class FaultyUpstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    faults = {"slow": 0.02, "reset": 0.02, "garbage": 0.02, "truncate": 0.02, "error500": 0.02, "throttle": 0.005}
+    faults = {"slow": 0.02, "reset": 0.02, "garbage": 0.02, "truncate": 0.02, "error500": 0.02, "throttle": 0.0005}
     counts = {}
     lock = threading.Lock()
 
@@ -170,12 +170,21 @@ def client_loop(port, deadline, stats, lock):
                              headers={"Content-Type": "application/octet-stream"})
             else:
                 conn.request("DELETE", "/api/pinning/unpin/p%d" % rng.randrange(50))
+            response = None
             response = conn.getresponse()
-            response.read()
+            try:
+                response.read()
+                cut = False
+            except (http.client.IncompleteRead, ConnectionError):
+                # The upstream broke its body after pingate had sent the status line: the allowed answer is a
+                # closed connection (writes and large bodies stream; cacheable GETs get a clean 502 instead).
+                cut = True
             conn.close()
             with lock:
                 stats["sent"] += 1
                 stats["by_status"][response.status] = stats["by_status"].get(response.status, 0) + 1
+                if cut:
+                    stats["closed_after_status"] += 1
         except Exception as error:  # no status line at all: a request without an answer
             with lock:
                 stats["sent"] += 1
@@ -214,7 +223,7 @@ def main():
                 time.sleep(0.05)
         time.sleep(0.5)
         _, fds_start = proc_status(proxy.pid)
-        stats = {"sent": 0, "unanswered": 0, "unanswered_errors": [], "by_status": {}, "aborted_uploads": 0}
+        stats = {"sent": 0, "unanswered": 0, "unanswered_errors": [], "by_status": {}, "aborted_uploads": 0, "closed_after_status": 0}
         lock = threading.Lock()
         start = time.time()
         deadline = start + args.minutes * 60
@@ -237,6 +246,7 @@ def main():
             "minutes": args.minutes, "clients": args.clients, "pingate_alive": alive,
             "requests_sent": stats["sent"], "requests_without_answer": stats["unanswered"],
             "unanswered_examples": stats["unanswered_errors"][:5],
+            "closed_after_status_line": stats["closed_after_status"],
             "answered_by_status": {str(k): v for k, v in sorted(stats["by_status"].items())},
             "aborted_uploads": stats["aborted_uploads"], "faults_injected": dict(FaultyUpstream.counts),
             "rss_kib_first": samples[0][1] if samples else None, "rss_kib_last": rss_end,

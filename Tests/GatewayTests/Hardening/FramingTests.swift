@@ -258,13 +258,11 @@ struct HardeningFramingTests {
     @Test("a head that stalls is cut off after headerTimeout (408), a silent connection is closed")
     func headerTimeout() async throws {
         try await GatewayHarness.run(configure: { $0.headerTimeout = .milliseconds(200) }) { h in
-            let started = ContinuousClock.now
             let partial = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await partial.send("GET \(Self.list) HTTP/1.1\r\nHost: local")
             let response = try await partial.readResponse(timeout: .seconds(5))
             #expect(response?.status == 408)
             #expect(try await partial.waitForClose())
-            #expect(ContinuousClock.now - started < .seconds(4))
 
             // Dribbling a byte at a time does not reset the timer.
             let dribble = try await RawHTTPConnection.connect(port: h.proxyPort)
@@ -291,9 +289,8 @@ struct HardeningFramingTests {
         try await GatewayHarness.run(configure: { $0.idleTimeout = .milliseconds(300) }) { h in
             let (ok, connection) = try await h.raw("GET /_pingate/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(ok?.status == 200)
-            let started = ContinuousClock.now
+            // Closed by the server within the bound (the default idle timeout would be 75 s).
             #expect(try await connection.waitForClose(timeout: .seconds(5)))
-            #expect(ContinuousClock.now - started < .seconds(4))
         }
     }
 
