@@ -21,7 +21,11 @@ struct GatewayResponder: HTTPResponder {
         let started = state.clock.now()
         state.metrics.inFlightChanged(by: 1)
         defer { state.metrics.inFlightChanged(by: -1) }
-        let peerUID = try? await ClientIdentity.peerUID(of: context.channel).get()
+        // Only unix sockets have a peer uid; awaiting a future costs an event-loop round trip, so TCP skips it.
+        var peerUID: UInt32?
+        if case .unixDomainSocket = context.channel.localAddress {
+            peerUID = try? await ClientIdentity.peerUID(of: context.channel).get()
+        }
         let route = state.routes.resolve(target)
         var exchange = Exchange(
             request: request,
