@@ -1,6 +1,9 @@
 import AsyncHTTPClient
 import FakeW3IPFS
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Gateway
 import NIOCore
 import NIOHTTP1
@@ -131,14 +134,13 @@ struct ForwardingTests {
 
     @Test("upstream down → 502 JSON without secrets")
     func upstreamDown() async throws {
-        let closedPort = try await ClosedPort.find()
-        try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(closedPort)") { h in
+        try await ClosedPort.with { closedPort in try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(closedPort)") { h in
             let reply = try await h.send(.GET, "/api/pinning/pins/")
             #expect(reply.status == 502)
             #expect(reply.json?["status"] as? String == "error")
             #expect(reply.json?["error"] as? String == "upstream_unavailable")
             #expect(!reply.text.contains(TestVault.apiKey) && !reply.text.contains(TestVault.secretKey))
-        }
+        } }
     }
 
     @Test("slow upstream → 504")
@@ -178,12 +180,47 @@ enum HeaderName {
     static func folded(_ name: String) -> String { String(name.lowercased().map { $0 == "-" ? "_" : $0 }) }
 }
 
-/// Finds a loopback port nothing listens on.
-enum ClosedPort {
-    static func find() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
+/// A loopback port nothing listens on, held for the whole test.
+///
+/// The socket is bound but never listens: connecting is refused, and no other test (they run in parallel and
+/// bind port 0) can be given the same port while it is held. Closing a bound listener and reusing its number
+/// raced with other tests' servers.
+final class ClosedPort: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    private init(port: Int, descriptor: Int32) {
+        self.port = port
+        self.descriptor = descriptor
+    }
+
+    deinit { Glibc.close(descriptor) }
+
+    /// Runs `body` with a refused port, releasing it afterwards.
+    static func with<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+        let held = try reserve()
+        defer { withExtendedLifetime(held) {} }
+        return try await body(held.port)
+    }
+
+    static func reserve() throws -> ClosedPort {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard bound == 0, named == 0 else {
+            Glibc.close(fd)
+            throw HarnessError("could not reserve a port")
+        }
+        return ClosedPort(port: Int(UInt16(bigEndian: address.sin_port)), descriptor: fd)
     }
 }

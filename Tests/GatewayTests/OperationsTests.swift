@@ -80,12 +80,13 @@ struct OperationsTests {
 
     @Test("readyz flips to 503 when the upstream is unreachable")
     func readiness() async throws {
-        let closedPort = try await ClosedPort.find()
-        try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(closedPort)") { h in
-            let reply = try await h.send(.GET, "/_pingate/readyz")
-            #expect(reply.status == 503)
-            #expect(reply.json?["upstream"] as? String == "unreachable")
-            #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
+        try await ClosedPort.with { closedPort in
+            try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(closedPort)") { h in
+                let reply = try await h.send(.GET, "/_pingate/readyz")
+                #expect(reply.status == 503)
+                #expect(reply.json?["upstream"] as? String == "unreachable")
+                #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
+            }
         }
         try await GatewayHarness.run { h in
             let reply = try await h.send(.GET, "/_pingate/readyz")

@@ -23,18 +23,11 @@ struct HardeningFaultTests {
         #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
     }
 
-    /// A port nothing listens on.
-    static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
-
     @Test("upstream down (nothing listening) → 502 JSON, GET and POST")
     func upstreamDown() async throws {
-        let port = try await Self.closedPort()
-        try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(port)") { h in
+        let held = try ClosedPort.reserve()
+        defer { withExtendedLifetime(held) {} }
+        try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(held.port)") { h in
             let get = try await h.send(.GET, Self.list)
             #expect(get.status == 502)
             #expect(get.json?["error"] as? String == "upstream_unavailable")

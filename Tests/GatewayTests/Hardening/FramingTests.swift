@@ -260,7 +260,7 @@ struct HardeningFramingTests {
         try await GatewayHarness.run(configure: { $0.headerTimeout = .milliseconds(200) }) { h in
             let partial = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await partial.send("GET \(Self.list) HTTP/1.1\r\nHost: local")
-            let response = try await partial.readResponse(timeout: .seconds(5))
+            let response = try await partial.readResponse(timeout: .seconds(20))
             #expect(response?.status == 408)
             #expect(try await partial.waitForClose())
 
@@ -271,10 +271,10 @@ struct HardeningFramingTests {
                 do { try await dribble.send([byte]) } catch { closed = true; break }
                 try await Task.sleep(for: .milliseconds(20))  // the client's pace, not synchronisation
             }
-            #expect((try await dribble.readResponse(timeout: .seconds(5)))?.status == 408 || closed)
+            #expect((try await dribble.readResponse(timeout: .seconds(20)))?.status == 408 || closed)
 
             let silent = try await RawHTTPConnection.connect(port: h.proxyPort)
-            #expect(try await silent.waitForClose(timeout: .seconds(5)))
+            #expect(try await silent.waitForClose(timeout: .seconds(20)))
             #expect(h.upstream.requestCount == 0)
 
             // A complete request right away is unaffected.
@@ -290,7 +290,7 @@ struct HardeningFramingTests {
             let (ok, connection) = try await h.raw("GET /_pingate/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(ok?.status == 200)
             // Closed by the server within the bound (the default idle timeout would be 75 s).
-            #expect(try await connection.waitForClose(timeout: .seconds(5)))
+            #expect(try await connection.waitForClose(timeout: .seconds(20)))
         }
     }
 

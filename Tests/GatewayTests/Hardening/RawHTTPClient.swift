@@ -107,7 +107,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     }
 
     /// Reads one response (nil when the connection closed or timed out before a complete one arrived).
-    func readResponse(timeout: Duration = .seconds(10)) async throws -> RawResponse? {
+    func readResponse(timeout: Duration = .seconds(30)) async throws -> RawResponse? {
         try await fill(timeout: timeout) { Self.parse($0) != nil }
         guard let (response, consumed) = Self.parse(pending) else { return nil }
         pending.removeFirst(consumed)
@@ -115,7 +115,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     }
 
     /// Reads until the server closes (true) or `timeout` passes (false); extra bytes are discarded.
-    func waitForClose(timeout: Duration = .seconds(5)) async throws -> Bool {
+    func waitForClose(timeout: Duration = .seconds(30)) async throws -> Bool {
         try await fill(timeout: timeout) { _ in false }
         pending.removeAll()
         return sawEOF && !timedOut
