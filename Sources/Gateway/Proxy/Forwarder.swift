@@ -32,7 +32,7 @@ struct Forwarder: Sendable {
     ///   - target: path + query exactly as the client sent it.
     ///   - requestID: value of `X-Request-Id` sent upstream.
     /// - Throws: whatever AsyncHTTPClient throws; map it with `UpstreamFailure`.
-    func send(_ request: Request, target: String, requestID: String, logger: Logger) async throws -> UpstreamAnswer {
+    func send(_ request: Request, body: RequestBodyRelay, target: String, requestID: String, logger: Logger) async throws -> UpstreamAnswer {
         var outbound = HTTPClientRequest(url: upstream.url(forTarget: target))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = HeaderPolicy.upstreamRequestHeaders(
@@ -41,9 +41,9 @@ struct Forwarder: Sendable {
             extra: [("X-Request-Id", requestID)]
         )
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
-            if length > 0 { outbound.body = .stream(request.body, length: .known(length)) }
+            if length > 0 { outbound.body = .stream(body, length: .known(length)) }
         } else if request.headers[.transferEncoding] != nil {
-            outbound.body = .stream(request.body, length: .unknown)
+            outbound.body = .stream(body, length: .unknown)
         }
         let response = try await client.execute(outbound, deadline: .distantFuture, logger: logger)
         return UpstreamAnswer(

@@ -7,6 +7,8 @@ import NIOCore
 /// One request's journey through the async path, with what the access log reports about it.
 struct Exchange {
     let request: Request
+    /// The request body as the upstream client reads it; closed before Hummingbird drains the rest.
+    let body: RequestBodyRelay
     /// Path + query exactly as sent.
     let target: String
     /// The route (upstream, credentials) this request goes to.
@@ -27,6 +29,7 @@ struct Exchange {
 
     init(request: Request, target: String, route: RouteTable.Entry, requestID: String, client: String, channel: any Channel, logger: Logger) {
         self.request = request
+        self.body = RequestBodyRelay(request.body)
         self.target = target
         self.route = route
         self.requestID = requestID

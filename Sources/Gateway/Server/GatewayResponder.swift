@@ -47,6 +47,7 @@ struct GatewayResponder: HTTPResponder {
             response = await forward(&exchange, cacheStatus: state.cache == nil ? nil : CacheStatus.forwarded(.method))
         }
         response.headers[.xRequestID] = exchange.requestID
+        response = response.closing(exchange.body)
         state.metrics.request(route: route.route.name, method: request.method.rawValue, status: response.status.code)
         state.accessLog?.record(exchange: exchange, status: response.status.code, responseHeaders: response.headers,
                                 duration: state.clock.now() - started, wallClock: state.clock.wallClockSeconds())
@@ -258,7 +259,7 @@ struct GatewayResponder: HTTPResponder {
         }
         let sent = state.clock.now()
         do {
-            let answer = try await exchange.route.forwarder.send(exchange.request, target: exchange.target, requestID: exchange.requestID, logger: exchange.logger)
+            let answer = try await exchange.route.forwarder.send(exchange.request, body: exchange.body, target: exchange.target, requestID: exchange.requestID, logger: exchange.logger)
             let now = state.clock.now()
             state.readiness.upstreamAnswered()
             exchange.upstreamDuration = now - sent
