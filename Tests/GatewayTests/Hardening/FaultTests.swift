@@ -51,8 +51,9 @@ struct HardeningFaultTests {
 
     @Test("slow upstream → 504 after readTimeout, then normal service")
     func upstreamSlow() async throws {
-        try await GatewayHarness.run(configure: { $0.readTimeout = .milliseconds(300) }) { h in
-            h.upstream.updateFaults { $0.responseDelay = .milliseconds(1500) }
+        // A 2 s read timeout leaves room for the follow-up request on a loaded machine; the fake waits 6 s.
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(2) }) { h in
+            h.upstream.updateFaults { $0.responseDelay = .seconds(6) }
             // A 504 proves the read timeout fired: without it the fake would have answered 200 after its delay.
             let reply = try await h.send(.GET, Self.list)
             #expect(reply.status == 504)
