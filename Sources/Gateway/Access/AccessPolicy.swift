@@ -90,14 +90,6 @@ public struct AccessPolicy: Sendable {
         return normalise(host: host)
     }
 
-    /// The token a client presented, from `X-Pingate-Token` or `Authorization: Bearer`.
-    static func presentedToken(_ fields: HTTPFields) -> String? {
-        if let token = fields[.xPingateToken] { return token }
-        if let authorization = fields[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            return String(authorization.dropFirst(7)).trimmingSpaces()
-        }
-        return nil
-    }
 
     /// `example.com:8787` → `example.com`, `[::1]:8787` → `[::1]`.
     static func stripPort(_ authority: String) -> String {
@@ -119,10 +111,6 @@ public struct AccessPolicy: Sendable {
     }
 }
 
-extension HTTPField.Name {
-    /// `X-Pingate-Token`: a local access token, required when pingate listens beyond loopback.
-    static let xPingateToken = HTTPField.Name("X-Pingate-Token")!
-}
 
 extension String {
     func trimmingSpaces() -> String {

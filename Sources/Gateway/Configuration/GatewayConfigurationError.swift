@@ -10,8 +10,6 @@ public struct GatewayConfigurationError: Error, CustomStringConvertible, Equatab
         public static let invalidUpstream = Code("invalidUpstream")
         /// A plain-http upstream that is not on loopback.
         public static let insecureUpstream = Code("insecureUpstream")
-        /// The listen address could not be parsed or is not allowed.
-        public static let invalidListenAddress = Code("invalidListenAddress")
         /// A credential entry named by the configuration is missing from the vault.
         public static let missingCredential = Code("missingCredential")
         /// Any other invalid setting.

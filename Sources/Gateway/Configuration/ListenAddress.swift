@@ -11,30 +11,6 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
-    /// - Throws: `GatewayConfigurationError` with code `.invalidListenAddress`.
-    public init(parsing text: String) throws {
-        let invalid = GatewayConfigurationError(.invalidListenAddress, "listen address '\(text)' is not HOST:PORT")
-        var host: Substring
-        var portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw invalid }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw invalid }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw invalid }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") { throw invalid }
-        }
-        if host.isEmpty { host = "127.0.0.1" }
-        guard let port = Int(portText), (0...65535).contains(port) else { throw invalid }
-        self.host = String(host)
-        self.port = port
-    }
-
     /// True when only this machine can connect.
     public var isLoopback: Bool { LoopbackAddress.isLoopbackHost(host) }
 

@@ -12,7 +12,7 @@ import NIOHTTPTypesHTTP1
 /// draining after a refusal). The pipeline is `HTTP1Channel.setup` (HummingbirdCore 2.28) with two additions:
 ///
 ///     RawInputTap → HTTPResponseEncoder → HTTPRequestDecoder → RequestGuardHandler
-///       → HTTP1ToHTTPServerCodec → additional handlers (FastPathHandler) → HTTPConnectionStateHandler
+///       → additional handlers (CacheHitHandler) → HTTP1ToHTTPServerCodec → HTTPConnectionStateHandler
 ///       → NIOAsyncChannel (Hummingbird's request loop, `handleHTTP`)
 struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>

@@ -2,10 +2,6 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
-/// Sent as an outbound user event by a later handler (e.g. ``FastPathHandler`` after a refusal): the response
-/// just written is the connection's last; close it gracefully (half-close, drain, close).
-struct LingeringCloseRequest: Sendable {}
-
 /// The connection's gatekeeper, right after NIO's HTTP/1 decoder (so it still sees the HTTP version and the raw
 /// header list, which the HTTPTypes conversion loses). It refuses, before anything reaches the async path or
 /// the upstream:
@@ -372,15 +368,6 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers.add(name: "Access-Control-Allow-Origin", value: origin)
             headers.add(name: "Vary", value: "Origin")
         }
-    }
-
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if event is LingeringCloseRequest {
-            beginLingeringClose(context: context)
-            promise?.succeed(())
-            return
-        }
-        context.triggerUserOutboundEvent(event, promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {

@@ -16,20 +16,12 @@ public final class CredentialStore: Sendable {
         self.defaultRoute = defaultRoute
     }
 
-    /// The default route's credentials.
-    public var current: CredentialSet { credentials(forRoute: defaultRoute) }
-
     /// The credentials for a route's next request (the default route's when the route has none of its own).
     public func credentials(forRoute name: String) -> CredentialSet {
         state.withLock { $0[name] ?? $0[defaultRoute] ?? $0.values.first ?? CredentialSet.empty }
     }
 
-    /// Replaces the default route's credentials; requests already forwarded keep what they had.
-    public func replace(with credentials: CredentialSet) {
-        state.withLock { $0[defaultRoute] = credentials }
-    }
-
-    /// Replaces every route's credentials at once.
+    /// Replaces every route's credentials at once; requests already forwarded keep what they had.
     public func replace(byRoute: [String: CredentialSet]) {
         state.withLock { $0 = byRoute }
     }
