@@ -86,6 +86,17 @@ final class RawInputTap: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// Writes bytes that are already an HTTP/1.1 response straight to the socket (below the HTTP encoder), then flushes.
+    func writeAndFlush(_ head: ByteBuffer, _ body: ByteBuffer?) {
+        guard let context else { return }
+        if let body {
+            context.write(wrapInboundOut(head), promise: nil)
+            context.writeAndFlush(wrapInboundOut(body), promise: nil)
+        } else {
+            context.writeAndFlush(wrapInboundOut(head), promise: nil)
+        }
+    }
+
     /// Closes the whole channel (the end of a lingering close).
     func closeNow() {
         context?.close(promise: nil)

@@ -22,23 +22,27 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var downstreamPending = 0
     /// Body parts of a request answered here are dropped until its end.
     private var swallowing = false
+    /// Writes encoded hits below the HTTP encoder (nil without a guard in the pipeline, e.g. in unit tests).
+    private var guardHandler: RequestGuardHandler?
 
     init(fastPath: GatewayFastPath) {
         self.fastPath = fastPath
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        guardHandler = try? context.pipeline.syncOperations.handler(type: RequestGuardHandler.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        guardHandler = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(var head):
-            if downstreamPending == 0, let answer = fastPath.answer(head, peer: context.channel.remoteAddress) {
+            if downstreamPending == 0, let hit = fastPath.hit(head, peer: context.channel.remoteAddress) {
                 swallowing = true
-                context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
-                if let body = answer.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-                if head.isKeepAlive {
-                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                } else {
-                    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-                }
+                answer(hit, to: head, context: context)
                 return
             }
             if let expect = head.headers.first(name: "expect") {
@@ -58,6 +62,25 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 context.fireChannelRead(data)
             }
+        }
+    }
+
+    /// Writes a hit: HTTP/1.1 keep-alive without `Origin` (the common case) as one encoded head through the guard,
+    /// below the HTTP encoder; anything else as NIOHTTP1 parts, so the encoder and the guard handle version,
+    /// `Connection: close` and CORS exactly as for every other response.
+    private func answer(_ hit: GatewayFastPath.Hit, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let guardHandler, head.version == .http1_1, head.isKeepAlive, !head.headers.contains(name: "origin") {
+            let encoded = hit.encodedHead(date: fastPath.date, allocator: context.channel.allocator)
+            guardHandler.writeEncodedResponse(head: encoded, body: hit.isHEAD ? nil : hit.entry.body)
+            return
+        }
+        let (responseHead, body) = hit.parts(version: head.version, date: fastPath.date)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        if head.isKeepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
         }
     }
 

@@ -107,9 +107,10 @@ final class RawHTTPConnection: @unchecked Sendable {
     }
 
     /// Reads one response (nil when the connection closed or timed out before a complete one arrived).
-    func readResponse(timeout: Duration = .seconds(30)) async throws -> RawResponse? {
-        try await fill(timeout: timeout) { Self.parse($0) != nil }
-        guard let (response, consumed) = Self.parse(pending) else { return nil }
+    /// `toHEAD`: the response answers a HEAD, so it has no body whatever its `Content-Length` says.
+    func readResponse(timeout: Duration = .seconds(30), toHEAD: Bool = false) async throws -> RawResponse? {
+        try await fill(timeout: timeout) { Self.parse($0, toHEAD: toHEAD) != nil }
+        guard let (response, consumed) = Self.parse(pending, toHEAD: toHEAD) else { return nil }
         pending.removeFirst(consumed)
         return response
     }
@@ -128,7 +129,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     }
 
     /// One complete response at the start of `bytes`, and how many bytes it used.
-    static func parse(_ bytes: [UInt8]) -> (RawResponse, Int)? {
+    static func parse(_ bytes: [UInt8], toHEAD: Bool = false) -> (RawResponse, Int)? {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let headEnd = bytes.firstRange(of: separator) else { return nil }
         let headText = String(decoding: bytes[..<headEnd.lowerBound], as: UTF8.self)
@@ -141,8 +142,11 @@ final class RawHTTPConnection: @unchecked Sendable {
         }
         var rest = Array(bytes[headEnd.upperBound...])
         if (100..<200).contains(status) {
-            guard let (next, used) = parse(rest) else { return nil }
+            guard let (next, used) = parse(rest, toHEAD: toHEAD) else { return nil }
             return (next, headEnd.upperBound + used)
+        }
+        if toHEAD {
+            return (RawResponse(status: status, headers: headers, body: []), headEnd.upperBound)
         }
         if let length = headers.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) {
             guard rest.count >= length else { return nil }
