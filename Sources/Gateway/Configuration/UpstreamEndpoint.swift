@@ -57,5 +57,12 @@ public struct UpstreamEndpoint: Sendable, Equatable, CustomStringConvertible {
         origin + basePath + target
     }
 
+    /// The `Host` field for requests to this upstream (the port only when it is not the scheme's default).
+    public var hostHeader: String {
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let defaultPort = scheme == "https" ? 443 : 80
+        return port == defaultPort ? hostPart : "\(hostPart):\(port)"
+    }
+
     public var description: String { origin + basePath }
 }

@@ -20,7 +20,6 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let limits: RequestLimits
     let access: AccessPolicy
-    let idleTimeout: Duration?
     let additionalChannelHandlers: @Sendable () -> [any RemovableChannelHandler]
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -40,7 +39,8 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             // HTTPTypes conversion, which costs a URL parse per request.
             try pipeline.addHandlers(additionalChannelHandlers())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
+            // No idle timeout here: the guard times idle connections out (it also sees what the fast path answers).
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
@@ -53,12 +53,12 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// An HTTP/1.1 server using ``GatewayHTTP1Channel``.
     static func guardedHTTP1(
-        limits: RequestLimits, access: AccessPolicy, idleTimeout: Duration?,
+        limits: RequestLimits, access: AccessPolicy,
         additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             GatewayHTTP1Channel(
-                responder: responder, limits: limits, access: access, idleTimeout: idleTimeout,
+                responder: responder, limits: limits, access: access,
                 additionalChannelHandlers: additionalChannelHandlers
             )
         }

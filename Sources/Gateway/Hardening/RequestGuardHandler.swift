@@ -71,6 +71,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// When the awaited head is late; nil while no head is awaited.
     private var headerDeadline: NIODeadline?
     private var lingerTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    /// When an idle keep-alive connection is closed; nil while a request is in progress.
+    private var idleDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
 
     init(limits: RequestLimits, access: AccessPolicy) {
@@ -129,6 +132,35 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         cancelHeaderTimer()
         lingerTimer?.cancel()
         lingerTimer = nil
+        idleDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    // MARK: - Idle timeout
+
+    /// The guard, not Hummingbird's connection handler, times idle connections out: it is the only handler that
+    /// sees every request and response, including those the fast path answers below Hummingbird (a connection
+    /// serving only cache hits looked idle to Hummingbird and was closed mid-use).
+    private func connectionBecameIdleIfDone(context: ChannelHandlerContext) {
+        guard let idleTimeout = limits.idleTimeout, inFlight == 0, phase == .betweenRequests else { return }
+        let deadline = NIODeadline.now() + idleTimeout
+        idleDeadline = deadline
+        if idleTimer == nil { scheduleIdleTimer(at: deadline, context: context) }
+    }
+
+    private func scheduleIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimer = nil
+            guard let current = self.idleDeadline, let context = self.context else { return }
+            if current > NIODeadline.now() {
+                self.scheduleIdleTimer(at: current, context: context)
+            } else if self.inFlight == 0, self.phase == .betweenRequests {
+                self.phase = .closing
+                self.tap.startDropping()
+                context.close(promise: nil)
+            }
+        }
     }
 
     // MARK: - Header timeout
@@ -136,6 +168,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Called by the tap for every read: bytes after a finished request start the next head's timer.
     func bytesArrived() {
         guard phase == .betweenRequests, let context else { return }
+        idleDeadline = nil
         phase = .awaitingHead
         startHeaderTimer(context: context)
     }
@@ -232,6 +265,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             phase = .betweenRequests
             forward(part, context: context)
+            connectionBecameIdleIfDone(context: context)  // its response may have ended already (an early answer)
         }
     }
 
@@ -380,9 +414,13 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             responseStarted = false
         }
         context.write(data, promise: promise)
-        if case .end = part, inFlight == 0, let pending = pendingRefusal {
-            pendingRefusal = nil
-            writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+        if case .end = part, inFlight == 0 {
+            if let pending = pendingRefusal {
+                pendingRefusal = nil
+                writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+            } else {
+                connectionBecameIdleIfDone(context: context)
+            }
         }
     }
 
@@ -397,9 +435,13 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inFlight = max(0, inFlight - 1)
         responseStarted = false
         tap.writeAndFlush(head, body)
-        if inFlight == 0, let pending = pendingRefusal, let context {
-            pendingRefusal = nil
-            writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+        if inFlight == 0, let context {
+            if let pending = pendingRefusal {
+                pendingRefusal = nil
+                writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+            } else {
+                connectionBecameIdleIfDone(context: context)
+            }
         }
     }
 

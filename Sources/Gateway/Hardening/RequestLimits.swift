@@ -16,10 +16,12 @@ struct RequestLimits: Sendable {
     /// After a refusal, unread input is drained and dropped for at most this long before the socket is closed,
     /// so the client reads the refusal instead of a reset.
     var lingerTimeout: TimeAmount
+    /// A keep-alive connection with no request in progress is closed after this long. nil = never.
+    var idleTimeout: TimeAmount?
 
     init(
         maxRequestLine: Int = 8192, maxHeaderBytes: Int = 64 * 1024, maxHeaders: Int = 100, maxBodyBytes: Int? = nil,
-        headerTimeout: TimeAmount = .seconds(10), lingerTimeout: TimeAmount = .seconds(2)
+        headerTimeout: TimeAmount = .seconds(10), lingerTimeout: TimeAmount = .seconds(2), idleTimeout: TimeAmount? = nil
     ) {
         self.maxRequestLine = maxRequestLine
         self.maxHeaderBytes = maxHeaderBytes
@@ -27,6 +29,7 @@ struct RequestLimits: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.headerTimeout = headerTimeout
         self.lingerTimeout = lingerTimeout
+        self.idleTimeout = idleTimeout
     }
 
     init(_ configuration: GatewayConfiguration) {
@@ -35,7 +38,8 @@ struct RequestLimits: Sendable {
             maxHeaderBytes: max(configuration.maxHeaderBytes, 64),
             maxHeaders: max(configuration.maxHeaders, 1),
             maxBodyBytes: configuration.maxBodyBytes,
-            headerTimeout: .init(configuration.headerTimeout)
+            headerTimeout: .init(configuration.headerTimeout),
+            idleTimeout: .init(configuration.idleTimeout)
         )
     }
 

@@ -44,12 +44,15 @@ public final class AccessLog: Sendable {
         append(line(entry))
     }
 
-    /// Records a request answered by the fast path (cache hit or refusal).
-    func recordFast(client: String, method: String, target: String, status: Int, bytesOut: Int, cacheStatus: String?, requestID: String, wallClock: Double) {
+    /// Records a request answered on the event loop (cache hit, relayed GET, or 429).
+    func recordFast(
+        client: String, method: String, target: String, status: Int, bytesOut: Int, cacheStatus: String?, requestID: String,
+        wallClock: Double, rateLimit: String? = nil, duration: Duration = .zero, upstreamDuration: Duration? = nil
+    ) {
         let entry = Entry(
             time: wallClock, client: client, method: method, path: Self.redactedTarget(target), status: status,
-            bytesIn: 0, bytesOut: bytesOut, duration: .zero, upstreamDuration: nil,
-            cacheStatus: cacheStatus, rateLimit: nil, requestID: requestID
+            bytesIn: 0, bytesOut: bytesOut, duration: duration, upstreamDuration: upstreamDuration,
+            cacheStatus: cacheStatus, rateLimit: rateLimit, requestID: requestID
         )
         append(line(entry))
     }

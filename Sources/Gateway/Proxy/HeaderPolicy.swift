@@ -55,18 +55,35 @@ public enum HeaderPolicy {
         credentials: CredentialSet,
         extra: [(String, String)] = []
     ) -> HTTPHeaders {
-        let tokens = connectionTokens(fields[values: .connection])
+        upstreamRequestHeaders(
+            from: fields.lazy.map { ($0.name.rawName, $0.value) }, count: fields.count,
+            connectionValues: fields[values: .connection], credentials: credentials, extra: extra
+        )
+    }
+
+    /// The same, from NIOHTTP1 headers (the event-loop relay).
+    static func upstreamRequestHeaders(from headers: HTTPHeaders, credentials: CredentialSet, extra: [(String, String)] = []) -> HTTPHeaders {
+        upstreamRequestHeaders(
+            from: headers.lazy.map { ($0.name, $0.value) }, count: headers.count,
+            connectionValues: headers["connection"], credentials: credentials, extra: extra
+        )
+    }
+
+    private static func upstreamRequestHeaders<Fields: Sequence<(String, String)>>(
+        from fields: Fields, count: Int, connectionValues: [String], credentials: CredentialSet, extra: [(String, String)]
+    ) -> HTTPHeaders {
+        let tokens = connectionTokens(connectionValues)
         let credentialNames = Set(credentials.headerNames.map(folded))
         var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + credentials.fields.count + extra.count)
-        for field in fields {
-            let name = field.name.canonicalName
+        headers.reserveCapacity(count + credentials.fields.count + extra.count)
+        for (rawName, value) in fields {
+            let name = rawName.lowercased()
             if isHopByHop(name, connectionTokens: tokens) || rederived.contains(name) || clientCredentials.contains(name) {
                 continue
             }
             if credentialNames.contains(folded(name)) { continue }
             if extra.contains(where: { $0.0.lowercased() == name }) { continue }
-            headers.add(name: field.name.rawName, value: field.value)
+            headers.add(name: rawName, value: value)
         }
         for field in credentials.fields {
             headers.add(name: field.name.rawName, value: field.value)
@@ -75,6 +92,17 @@ public enum HeaderPolicy {
             headers.add(name: name, value: value)
         }
         return headers
+    }
+
+    /// The upstream's response headers minus hop-by-hop ones, staying NIOHTTP1 (the event-loop relay).
+    static func clientResponseHeaders(relaying headers: HTTPHeaders) -> HTTPHeaders {
+        let tokens = connectionTokens(headers["connection"])
+        var relayed = HTTPHeaders()
+        relayed.reserveCapacity(headers.count + 4)
+        for (name, value) in headers where !isHopByHop(name.lowercased(), connectionTokens: tokens) {
+            relayed.add(name: name, value: value)
+        }
+        return relayed
     }
 
     /// The headers returned to the client: the upstream's fields minus hop-by-hop ones.

@@ -3,14 +3,16 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
-/// Answers fresh cache hits straight from the event loop, before any HTTPTypes conversion or Swift
-/// concurrency hop; everything else passes on to Hummingbird untouched.
+/// The event-loop fast path: answers fresh cache hits, relays bypass GETs (``RelayExchange``) and refuses
+/// their over-budget requests, all before any HTTPTypes conversion or Swift concurrency hop; everything else
+/// passes on to Hummingbird untouched.
 ///
 /// Why here: a hit that travels Hummingbird's codec, async channel and responder cannot beat nginx on this
 /// hardware (PERF-NOTES); answered right after HTTP/1 decoding it costs one cache lookup and one write.
 /// It sits after the request guard, so every request it answers has passed the framing, Host and Origin checks.
-/// A request arriving while an earlier one on the connection is still being answered by the async path is
-/// passed on too (pipelined responses stay in order). It also answers `Expect: 100-continue`.
+/// Responses stay in order: nothing is answered here while an earlier request on the connection is still being
+/// answered by the async path, and requests arriving during a relay wait for it to end.
+/// It also answers `Expect: 100-continue`.
 final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -24,6 +26,12 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var swallowing = false
     /// Writes encoded hits below the HTTP encoder (nil without a guard in the pipeline, e.g. in unit tests).
     private var guardHandler: RequestGuardHandler?
+    /// The GET being relayed on this connection.
+    private var relay: RelayExchange?
+    /// Parts that arrived during a relay (pipelined), handled in order when it ends.
+    private var queued: [HTTPServerRequestPart] = []
+    /// A shutdown's quiesce event held until the relay ends (Hummingbird would close a connection it sees idle).
+    private var heldQuiesce: Any?
 
     init(fastPath: GatewayFastPath) {
         self.fastPath = fastPath
@@ -35,15 +43,38 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         guardHandler = nil
+        relay?.clientClosed()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        handle(unwrapInboundIn(data), context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if relay != nil {
+            queued.append(part)
+            return
+        }
+        switch part {
         case .head(var head):
-            if downstreamPending == 0, let hit = fastPath.hit(head, peer: context.channel.remoteAddress) {
-                swallowing = true
-                answer(hit, to: head, context: context)
-                return
+            if downstreamPending == 0 {
+                if let hit = fastPath.hit(head, peer: context.channel.remoteAddress) {
+                    swallowing = true
+                    answer(hit, to: head, context: context)
+                    return
+                }
+                switch fastPath.relayDecision(head, channel: context.channel) {
+                case .passOn:
+                    break
+                case .answer(let responseHead, let body):
+                    swallowing = true
+                    writeComplete(responseHead, body: body, keepAlive: head.isKeepAlive, context: context)
+                    return
+                case .relay(let plan):
+                    swallowing = true
+                    startRelay(plan, context: context)
+                    return
+                }
             }
             if let expect = head.headers.first(name: "expect") {
                 // curl and SDKs wait for 100 Continue before large uploads; the request has passed the guard.
@@ -55,15 +86,65 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             downstreamPending += 1
             context.fireChannelRead(wrapInboundOut(.head(head)))
         case .body:
-            if !swallowing { context.fireChannelRead(data) }
+            if !swallowing { context.fireChannelRead(wrapInboundOut(part)) }
         case .end:
             if swallowing {
                 swallowing = false
             } else {
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             }
         }
     }
+
+    // MARK: - Relay
+
+    private func startRelay(_ plan: RelayPlan, context: ChannelHandlerContext) {
+        let exchange = RelayExchange(plan: plan, state: fastPath.state, context: context) { [weak self] clientReusable, lastWrite in
+            self?.relayEnded(clientReusable: clientReusable, lastWrite: lastWrite, context: context)
+        }
+        relay = exchange
+        exchange.start()
+    }
+
+    private func relayEnded(clientReusable: Bool, lastWrite: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
+        relay = nil
+        guard clientReusable else {
+            queued.removeAll()
+            if let lastWrite {
+                lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
+        while relay == nil, !queued.isEmpty {
+            handle(queued.removeFirst(), context: context)
+        }
+        if relay == nil, let event = heldQuiesce {
+            heldQuiesce = nil
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        relay?.clientWritabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        relay?.clientClosed()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, relay != nil {
+            heldQuiesce = event
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: - Hits and refusals
 
     /// Writes a hit: HTTP/1.1 keep-alive without `Origin` (the common case) as one encoded head through the guard,
     /// below the HTTP encoder; anything else as NIOHTTP1 parts, so the encoder and the guard handle version,
@@ -75,12 +156,16 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let (responseHead, body) = hit.parts(version: head.version, date: fastPath.date)
-        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        writeComplete(responseHead, body: body, keepAlive: head.isKeepAlive, context: context)
+    }
+
+    private func writeComplete(_ head: HTTPResponseHead, body: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        if head.isKeepAlive {
+        if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 

@@ -279,21 +279,7 @@ struct GatewayResponder: HTTPResponder {
     }
 
     private func rateLimited(_ exchange: Exchange, budget: String, retryAfter: Duration, info: LimitInfo?) -> Response {
-        let seconds = RetryAfter.headerSeconds(for: retryAfter)
-        var error = GatewayErrorResponse(
-            .tooManyRequests, code: "rate_limited",
-            message: budget == BudgetName.upstreamPushback
-                ? "the upstream asked pingate to slow down; retry after \(seconds) s"
-                : "over the \(budget) budget; retry after \(seconds) s"
-        )
-        error.details = ["budget": budget, "client": exchange.client]
-        error.headers[.retryAfter] = String(seconds)
-        if let info {
-            for field in RateLimitHeaders.fields(for: info) {
-                if let name = HTTPField.Name(field.name) { error.headers.append(HTTPField(name: name, value: field.value)) }
-            }
-        }
-        var response = error.response()
+        var response = GatewayErrorResponse.rateLimited(budget: budget, client: exchange.client, retryAfter: retryAfter, info: info).response()
         if let cacheStatus = exchange.cacheStatus {
             response.headers.append(HTTPField(name: CacheStatus.fieldName, value: cacheStatus))
         }

@@ -100,7 +100,6 @@ public final class GatewayServer: Service, Sendable {
             server: .guardedHTTP1(
                 limits: RequestLimits(configuration),
                 access: configuration.access,
-                idleTimeout: configuration.idleTimeout,
                 additionalChannelHandlers: { [CacheHitHandler(fastPath: fastPath)] }
             ),
             configuration: .init(

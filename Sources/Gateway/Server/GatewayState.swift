@@ -28,6 +28,8 @@ final class GatewayState: Sendable {
     let routes: RouteTable
     /// `Date` header values, formatted once per second.
     let dates = HTTPDateCache()
+    /// Upstream connections of the event-loop relay (``RelayExchange``).
+    let relayPool: UpstreamRelayPool
 
     init(configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics, accessLog: AccessLog?, readiness: Readiness, client: HTTPClient) throws {
         self.routes = RouteTable(configuration: configuration, client: client, credentials: credentials)
@@ -39,6 +41,7 @@ final class GatewayState: Sendable {
         self.clock = clock
         self.credentials = credentials
         self.metrics = metrics
+        self.relayPool = UpstreamRelayPool(connectTimeout: .init(configuration.connectTimeout))
     }
 
     /// Whether a request is counted against budgets at all (configured limits exist).

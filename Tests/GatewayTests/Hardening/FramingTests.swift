@@ -298,6 +298,28 @@ struct HardeningFramingTests {
         }
     }
 
+    @Test("a connection kept busy with cache hits is not idle: it outlives idleTimeout")
+    func busyWithHitsIsNotIdle() async throws {
+        try await GatewayHarness.run(configure: { $0.idleTimeout = .seconds(1) }) { h in
+            let request = "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            let (miss, connection) = try await h.raw(request)
+            #expect(miss?.status == 200)
+            // Twelve hits 200 ms apart (at least 2.4 s: over twice the idle timeout), each answered below Hummingbird;
+            // each resets the idle clock, so none finds the connection closed.
+            let started = ContinuousClock.now
+            for _ in 0..<12 {
+                try await Task.sleep(for: .milliseconds(200))  // the client's pace, not synchronisation
+                try await connection.send(request)
+                let hit = try await connection.readResponse(timeout: .seconds(10))
+                #expect(hit?.header("cache-status") == "pingate; hit")
+                if hit == nil { break }
+            }
+            #expect(ContinuousClock.now - started > .seconds(2))
+            // Then left alone, it is closed.
+            #expect(try await connection.waitForClose(timeout: .seconds(20)))
+        }
+    }
+
     @Test("beyond maxConnections a client waits until a connection closes")
     func maxConnections() async throws {
         try await GatewayHarness.run(configure: { $0.maxConnections = 2 }) { h in

@@ -1,0 +1,264 @@
+import AsyncHTTPClient
+import GatewayLimits
+import NIOCore
+import NIOHTTP1
+
+/// One GET relayed on the event loop: the upstream connection, the client's answer, the read timeout and the
+/// accounting (metrics, access log, limiter pushback) that the async path does for forwarded requests.
+///
+/// Everything runs on the client connection's event loop; upstream connections are opened on it too.
+/// Failures answer like the async path: 502/504 JSON before the status line went out, a closed connection after.
+/// A pooled connection that turns out closed before any byte of the answer is replaced once (GET is idempotent).
+final class RelayExchange {
+    private let plan: RelayPlan
+    private let state: GatewayState
+    private let context: ChannelHandlerContext
+    private let readTimeout: TimeAmount
+    private let onFinish: (_ clientReusable: Bool, _ lastWrite: EventLoopFuture<Void>?) -> Void
+
+    private var upstream: (channel: any Channel, handler: UpstreamRelayHandler)?
+    private var reusedConnection = false
+    private var retried = false
+    private var receivedAnything = false
+    private var headWritten = false
+    private var upstreamReusable = false
+    private var upstreamPaused = false
+    private var finished = false
+    private var status = 0
+    private var bytesOut = 0
+    private var sentAt: Duration?
+    private var upstreamDuration: Duration?
+    private var readDeadline: NIODeadline?
+    private var readTimer: Scheduled<Void>?
+
+    /// - Parameters:
+    ///   - context: the client-side handler's context; answers are written through it.
+    ///   - onFinish: called once, when the exchange is over: whether the client connection stays open, and the
+    ///     answer's last write (a connection that closes waits for it; nil when the answer was abandoned).
+    init(
+        plan: RelayPlan, state: GatewayState, context: ChannelHandlerContext,
+        onFinish: @escaping (_ clientReusable: Bool, _ lastWrite: EventLoopFuture<Void>?) -> Void
+    ) {
+        self.plan = plan
+        self.state = state
+        self.context = context
+        self.readTimeout = .init(state.configuration.readTimeout)
+        self.onFinish = onFinish
+    }
+
+    private var endpoint: UpstreamEndpoint { plan.route.route.upstream }
+
+    /// Sends the request on a pooled connection, or a new one.
+    func start() {
+        state.metrics.inFlightChanged(by: 1)
+        if let channel = state.relayPool.checkout(endpoint, on: context.eventLoop) {
+            send(on: channel, reused: true)
+        } else {
+            connect()
+        }
+    }
+
+    private func connect() {
+        state.relayPool.connect(endpoint, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                self.send(on: channel, reused: false)
+            case .failure(let error):
+                guard !self.finished else { return }
+                self.answerFailure(error)
+            }
+        }
+    }
+
+    private func send(on channel: any Channel, reused: Bool) {
+        guard !finished else {
+            // The client left while the connection was being made: keep it for the next request.
+            state.relayPool.checkin(channel, upstream: endpoint)
+            return
+        }
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamRelayHandler.self) else {
+            channel.close(promise: nil)
+            answerFailure(ChannelError.inappropriateOperationForState)
+            return
+        }
+        upstream = (channel, handler)
+        reusedConnection = reused
+        receivedAnything = false
+        handler.exchange = self
+        if sentAt == nil { sentAt = state.clock.now() }
+        let pipeline = channel.pipeline.syncOperations
+        pipeline.write(NIOAny(HTTPClientRequestPart.head(plan.upstreamHead)), promise: nil)
+        pipeline.write(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+        pipeline.flush()
+        armReadTimer()
+    }
+
+    // MARK: - Upstream events
+
+    /// A part of the upstream's answer.
+    func upstreamRead(_ part: HTTPClientResponsePart) {
+        guard !finished else { return }
+        receivedAnything = true
+        readDeadline = .now() + readTimeout
+        switch part {
+        case .head(let head):
+            guard head.status.code >= 200 else { return }  // informational answers are not relayed
+            writeHead(head)
+        case .body(let buffer):
+            guard headWritten else { return }
+            bytesOut += buffer.readableBytes
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable {
+                // Backpressure: stop reading the upstream until the client drains.
+                context.flush()
+                upstreamPaused = true
+                try? upstream?.channel.syncOptions?.setOption(.autoRead, value: false)
+            }
+        case .end:
+            guard headWritten else { return }
+            releaseUpstream(reusable: upstreamReusable)
+            finish(clientReusable: plan.keepAlive, lastWrite: context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))))
+        }
+    }
+
+    /// The upstream's read burst ended: flush what was written to the client.
+    func upstreamReadComplete() {
+        if !finished { context.flush() }
+    }
+
+    /// The upstream connection failed or closed (with this exchange still on it).
+    func upstreamFailed(_ error: any Error) {
+        guard !finished, upstream != nil else { return }
+        releaseUpstream(reusable: false)
+        if !receivedAnything && reusedConnection && !retried {
+            // A pooled connection the upstream had already closed: one fresh attempt.
+            retried = true
+            connect()
+            return
+        }
+        if headWritten {
+            // The status line is out: the client sees the connection end (nothing partial is stored anywhere).
+            state.metrics.upstreamError(kind: UpstreamFailure.kind(of: Self.clientError(error)))
+            finish(clientReusable: false)
+        } else {
+            answerFailure(error)
+        }
+    }
+
+    // MARK: - Client events
+
+    /// The client's connection became writable again.
+    func clientWritabilityChanged() {
+        guard upstreamPaused, context.channel.isWritable else { return }
+        upstreamPaused = false
+        try? upstream?.channel.syncOptions?.setOption(.autoRead, value: true)
+    }
+
+    /// The client went away: the upstream request is abandoned with its connection.
+    func clientClosed() {
+        guard !finished else { return }
+        releaseUpstream(reusable: false)
+        finish(clientReusable: false)
+    }
+
+    // MARK: - Answers
+
+    private func writeHead(_ head: HTTPResponseHead) {
+        let now = state.clock.now()
+        if let sentAt {
+            upstreamDuration = now - sentAt
+            state.metrics.upstreamDuration(now - sentAt)
+        }
+        state.readiness.upstreamAnswered()
+        state.limiter.upstreamResponded(
+            status: Int(head.status.code), retryAfter: head.headers.first(name: "retry-after"),
+            now: now, wallClockSeconds: state.clock.wallClockSeconds()
+        )
+        upstreamReusable = head.isKeepAlive
+        status = Int(head.status.code)
+        var headers = HeaderPolicy.clientResponseHeaders(relaying: head.headers)
+        if let cacheStatus = plan.cacheStatus { headers.add(name: "Cache-Status", value: cacheStatus) }
+        if let limit = plan.limit {
+            for field in RateLimitHeaders.fields(for: limit) { headers.add(name: field.name, value: field.value) }
+        }
+        headers.replaceOrAdd(name: "X-Request-Id", value: plan.requestID)
+        headWritten = true
+        context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: plan.clientVersion, status: head.status, headers: headers))), promise: nil)
+    }
+
+    /// A 502/504 JSON answer, as the async path gives for the same failure.
+    private func answerFailure(_ error: any Error) {
+        let error = Self.clientError(error)
+        state.metrics.upstreamError(kind: UpstreamFailure.kind(of: error))
+        let failure = UpstreamFailure.response(for: error)
+        var extra: [(String, String)] = []
+        if let cacheStatus = plan.cacheStatus { extra.append(("Cache-Status", cacheStatus)) }
+        extra.append(("X-Request-Id", plan.requestID))
+        let (head, body) = failure.nioParts(version: plan.clientVersion, extra: extra)
+        status = Int(head.status.code)
+        bytesOut = body.readableBytes
+        headWritten = true
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+        finish(clientReusable: plan.keepAlive, lastWrite: context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))))
+    }
+
+    /// NIO's errors named as AsyncHTTPClient names them, so both paths answer and count failures alike.
+    private static func clientError(_ error: any Error) -> any Error {
+        if let error = error as? ChannelError, case .eof = error { return HTTPClientError.remoteConnectionClosed }
+        return error
+    }
+
+    // MARK: - Bookkeeping
+
+    private func releaseUpstream(reusable: Bool) {
+        guard let (channel, handler) = upstream else { return }
+        upstream = nil
+        handler.exchange = nil
+        if upstreamPaused {
+            upstreamPaused = false
+            try? channel.syncOptions?.setOption(.autoRead, value: true)
+        }
+        if reusable {
+            state.relayPool.checkin(channel, upstream: endpoint)
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func armReadTimer() {
+        let deadline = NIODeadline.now() + readTimeout
+        readDeadline = deadline
+        if readTimer == nil { scheduleReadTimer(at: deadline) }
+    }
+
+    /// One timer per exchange, moved lazily to the latest deadline (each upstream read pushes it).
+    private func scheduleReadTimer(at deadline: NIODeadline) {
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.readTimer = nil
+            guard !self.finished, let current = self.readDeadline else { return }
+            if current > NIODeadline.now() {
+                self.scheduleReadTimer(at: current)
+            } else {
+                self.retried = true  // a timeout is not retried
+                self.receivedAnything = true
+                self.upstreamFailed(HTTPClientError.readTimeout)
+            }
+        }
+    }
+
+    private func finish(clientReusable: Bool, lastWrite: EventLoopFuture<Void>? = nil) {
+        guard !finished else { return }
+        finished = true
+        readTimer?.cancel()
+        readTimer = nil
+        state.metrics.inFlightChanged(by: -1)
+        state.metrics.request(route: plan.route.route.name, method: "GET", status: status == 0 ? 499 : status)
+        state.accessLog?.recordFast(
+            client: plan.client, method: "GET", target: plan.target, status: status == 0 ? 499 : status, bytesOut: bytesOut,
+            cacheStatus: plan.cacheStatus, requestID: plan.requestID, wallClock: state.clock.wallClockSeconds(),
+            rateLimit: "allowed", duration: state.clock.now() - plan.started, upstreamDuration: upstreamDuration
+        )
+        onFinish(clientReusable, lastWrite)
+    }
+}
