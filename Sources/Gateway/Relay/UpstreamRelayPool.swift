@@ -55,7 +55,7 @@ final class UpstreamRelayPool: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)  // fields come validated
                     try channel.pipeline.syncOperations.addHandler(UpstreamRelayHandler())
                 }
             }

@@ -125,8 +125,7 @@ struct GatewayFastPath: Sendable {
         let now = state.clock.now()
         let client = ClientIdentity.resolve(declared: headers.first(name: "x-pingate-client"), peer: channel.remoteAddress, peerUID: nil)
         let requestID = RequestIdentifier.resolve(headers.first(name: "x-request-id"))
-        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
-        let routeClass = route.route.rateClass ?? state.configuration.routeClasses.classify(method: "GET", path: path)
+        let routeClass = state.routeClass(of: route.route, method: "GET", target: target)
         let limit: LimitInfo?
         switch state.limiter.admit(routeClass: routeClass, client: client, now: now) {
         case .allowed(let info):

@@ -235,8 +235,7 @@ struct GatewayResponder: HTTPResponder {
 
     /// Spends the budgets (waiting in line when allowed), then sends upstream and feeds pushback back to the limiter.
     private func admitAndSend(_ exchange: inout Exchange) async -> SendResult {
-        let routeClass = exchange.route.route.rateClass
-            ?? state.configuration.routeClasses.classify(method: exchange.request.method.rawValue, path: exchange.path)
+        let routeClass = state.routeClass(of: exchange.route.route, method: exchange.request.method.rawValue, target: exchange.target)
         switch state.limiter.admit(routeClass: routeClass, client: exchange.client, now: state.clock.now()) {
         case .allowed(let info):
             exchange.limit = info

@@ -44,6 +44,15 @@ final class GatewayState: Sendable {
         self.relayPool = UpstreamRelayPool(connectTimeout: .init(configuration.connectTimeout))
     }
 
+    /// The rate class a request is charged to; "" when no class budgets are configured (classifying, which
+    /// normalises the path, would then be wasted work on every forwarded request).
+    func routeClass(of route: GatewayRoute, method: String, target: String) -> String {
+        if let rateClass = route.rateClass { return rateClass }
+        guard !configuration.rateLimits.classBudgets.isEmpty else { return "" }
+        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        return configuration.routeClasses.classify(method: method, path: path)
+    }
+
     /// Whether a request is counted against budgets at all (configured limits exist).
     var hasClientLimit: Bool { configuration.rateLimits.client != nil }
 }

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import FakeW3IPFS
+import Foundation
+import Gateway
+import GatewayLimits
+import NIOCore
+import Testing
+
+/// The event-loop relay (GETs that never touch the cache: request `no-store`, or the cache off), end to end:
+/// it must behave exactly as the async path does for the same request.
+@Suite("Event-loop relay end to end")
+struct RelayTests {
+    static let list = "/api/pinning/pins/?offset=0&limit=10"
+    static let noStore = ("Cache-Control", "no-store")
+
+    @Test("a bypass GET carries the vault's credentials, never the client's, and is not stored")
+    func credentialsAndNoStore() async throws {
+        try await GatewayHarness.run { h in
+            h.upstream.resetLog()
+            let reply = try await h.send(.GET, Self.list, headers: [
+                Self.noStore, ("pinning_api_key", "CLIENT-CANARY-KEY"), ("Pinning-Secret-Key", "CLIENT-CANARY-SECRET"),
+                ("Authorization", "Bearer CLIENT-CANARY"), ("X-Request-Id", "relay-req-1"), ("Connection", "keep-alive, X-Hop"),
+                ("X-Hop", "must-not-cross"), ("X-Tool", "kept"),
+            ])
+            #expect(reply.status == 200)
+            #expect(reply.headers["cache-status"] == ["pingate; fwd=bypass"])
+            #expect(reply.headers["x-request-id"] == ["relay-req-1"])
+            let direct = try await h.direct(.GET, Self.list)
+            #expect(reply.body == direct.body)
+
+            let recorded = try #require(h.upstream.requests.first)
+            let names = recorded.headers.map { $0.name.lowercased() }
+            #expect(recorded.headers.filter { $0.name.lowercased() == "pinning_api_key" }.map(\.value) == [TestVault.apiKey])
+            #expect(recorded.headers.filter { $0.name.lowercased() == "pinning_secret_key" }.map(\.value) == [TestVault.secretKey])
+            #expect(!names.contains("pinning-secret-key") && !names.contains("authorization") && !names.contains("x-hop"))
+            #expect(recorded.headers.first { $0.name.lowercased() == "x-tool" }?.value == "kept")
+            #expect(recorded.headers.first { $0.name.lowercased() == "x-request-id" }?.value == "relay-req-1")
+            #expect(recorded.headers.contains { $0.name.lowercased() == "host" })
+
+            // Nothing was stored: the next ordinary GET is a miss.
+            let next = try await h.send(.GET, Self.list)
+            #expect(next.headers["cache-status"] == ["pingate; fwd=miss; stored"])
+        }
+    }
+
+    @Test("many relayed GETs on kept-alive connections all succeed and reach the upstream")
+    func sequentialAndConcurrent() async throws {
+        try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
+            h.upstream.resetLog()
+            for _ in 0..<20 { #expect(try await h.send(.GET, Self.list).status == 200) }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<40 { group.addTask { try await h.send(.GET, Self.list).status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
+            #expect(h.upstream.requests.filter { $0.path.hasPrefix("/api/pinning/pins") }.count == 60)
+        }
+    }
+
+    @Test("upstream down → 502 JSON; slow → 504 JSON; both name the cause and carry no secret")
+    func failures() async throws {
+        try await ClosedPort.with { closedPort in
+            try await GatewayHarness.run(upstreamURL: "http://127.0.0.1:\(closedPort)", configure: { $0.cache = nil }) { h in
+                let reply = try await h.send(.GET, Self.list)
+                #expect(reply.status == 502)
+                #expect(reply.json?["error"] as? String == "upstream_unavailable")
+                #expect(!reply.text.contains(TestVault.apiKey) && !reply.text.contains(TestVault.secretKey))
+            }
+        }
+        try await GatewayHarness.run(configure: { $0.readTimeout = .milliseconds(300) }) { h in
+            h.upstream.faults.responseDelay = .seconds(2)
+            let reply = try await h.send(.GET, Self.list, headers: [Self.noStore])
+            #expect(reply.status == 504)
+            #expect(reply.json?["error"] as? String == "upstream_timeout")
+            #expect(reply.headers["cache-status"] == ["pingate; fwd=bypass"])
+            h.upstream.faults.responseDelay = nil
+            #expect(try await h.send(.GET, Self.list, headers: [Self.noStore]).status == 200)
+        }
+    }
+
+    @Test("over the upstream budget a relayable GET gets the same 429 as the async path, without an upstream call")
+    func rateLimited() async throws {
+        try await GatewayHarness.run(configure: { $0.rateLimits = .init(upstream: RateBudget(rate: 0.01, burst: 1)) }) { h in
+            h.upstream.resetLog()
+            let first = try await h.send(.GET, Self.list, headers: [Self.noStore])
+            #expect(first.status == 200)
+            #expect(first.headers["ratelimit-policy"].count == 1 && first.headers["ratelimit"].count == 1)
+            let refused = try await h.send(.GET, Self.list, headers: [Self.noStore, ("X-Pingate-Client", "tool-a")])
+            #expect(refused.status == 429)
+            #expect(Int(refused.headers["retry-after"].first ?? "") ?? 0 >= 1)
+            #expect(refused.json?["error"] as? String == "rate_limited")
+            #expect(refused.json?["budget"] as? String == "upstream")
+            #expect(refused.json?["client"] as? String == "client:tool-a")
+            #expect(refused.headers["cache-status"] == ["pingate; fwd=bypass"])
+            #expect(refused.headers["content-type"] == ["application/json"])
+            #expect(h.upstream.requests.count == 1)
+        }
+    }
+
+    @Test("a relayed GET and a hit pipelined behind it are answered in order")
+    func pipelinedOrder() async throws {
+        try await GatewayHarness.run { h in
+            let cached = "/api/pinning/pins/?limit=1"
+            #expect(try await h.send(.GET, cached).status == 200)  // stored
+            h.upstream.faults.responseDelay = .milliseconds(200)
+            let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
+            try await connection.send(
+                "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nCache-Control: no-store\r\nX-Request-Id: first\r\n\r\n"
+                    + "GET \(cached) HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: second\r\n\r\n"
+            )
+            let first = try #require(try await connection.readResponse())
+            let second = try #require(try await connection.readResponse())
+            await connection.close()
+            #expect(first.header("x-request-id") == "first" && first.header("cache-status") == "pingate; fwd=bypass")
+            #expect(second.header("x-request-id") == "second" && second.header("cache-status") == "pingate; hit")
+        }
+    }
+
+    @Test("a client that leaves mid-relay abandons the upstream request; the gateway keeps serving")
+    func clientLeaves() async throws {
+        try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
+            h.upstream.faults.responseDelay = .milliseconds(500)
+            let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
+            try await connection.send("GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            _ = try await h.upstream.waitForRequests(count: 1)
+            await connection.reset()
+            h.upstream.faults.responseDelay = nil
+            #expect(try await h.send(.GET, Self.list).status == 200)
+        }
+    }
+}
