@@ -27,8 +27,10 @@ struct ProcessTests {
         try VaultFile.save(contents, to: path, passphrase: Passphrase(passphrase))
     }
 
-    static func get(_ url: String) async throws -> Int {
-        Int(try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30)).status.code)
+    static func get(_ url: String, headers: [(String, String)] = []) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code)
     }
 
     /// Every encoding of a secret that must never be printed.
@@ -87,17 +89,21 @@ struct ProcessTests {
         await fake.stop()
     }
 
-    @Test("SIGTERM lets a slow in-flight request finish, then exits 0, printing no secret")
+    @Test("SIGTERM lets slow in-flight requests finish (async path and event-loop relay), then exits 0, printing no secret")
     func sigtermDrain() async throws {
         let apiKey = "CANARY-DRAIN-KEY-a0b1c2", secretKey = "CANARY-DRAIN-SECRET-d3e4f5"
         let (state, fake, pingate, _, base) = try await Self.start(apiKey: apiKey, secretKey: secretKey)
         defer { pingate.terminate() }
+        state.resetLog()
         state.faults.responseDelay = .milliseconds(1500)
-        let inFlight = Task { try await Self.get(base + "/api/pinning/pins/") }
-        _ = await state.waitForRequests(count: 1)
+        let cachedRead = Task { try await Self.get(base + "/api/pinning/pins/") }
+        let relayed = Task { try await Self.get(base + "/api/pinning/pins/?limit=2", headers: [("Cache-Control", "no-store")]) }
+        _ = await state.waitForRequests(count: 2)
         pingate.signal(SIGTERM)
-        let drainedStatus = try await inFlight.value
-        #expect(drainedStatus == 200, "in-flight request answered \(drainedStatus) during drain")
+        let drainedStatus = try await cachedRead.value
+        #expect(drainedStatus == 200, "in-flight cached read answered \(drainedStatus) during drain")
+        let relayedStatus = try await relayed.value
+        #expect(relayedStatus == 200, "in-flight relayed GET answered \(relayedStatus) during drain")
         #expect(await pingate.waitForExit() == 0)
         Self.expectNoSecret(pingate.printed, [apiKey, secretKey])
         await fake.stop()
