@@ -24,6 +24,9 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // Why: a 64 KB cached answer is one write; with NIO's default 64 KiB high watermark every such write
+            // flipped the channel unwritable and back (two pipeline events per response).
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 128 * 1024, high: 512 * 1024))
             let guardHandler = RequestGuardHandler(limits: limits, access: access)
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(guardHandler.tap)
