@@ -242,19 +242,15 @@ public final class ResponseCache: Sendable {
             staleIfErrorUntil = expiresAt + window
         }
 
-        var headers = responseHeaders
-        headers[.age] = nil
-        let storedBody = Self.compacted(body)
-        let cost = Self.cost(key: key, headers: headers, body: storedBody, vary: vary) + self.configuration.entryOverhead
-        guard cost <= self.configuration.maxBytes else {
+        let entry = CachedResponse(
+            status: status, headers: responseHeaders, body: body, storedAt: now, ageOrigin: ageOrigin,
+            expiresAt: expiresAt, mustRevalidate: directives.noCache, staleIfErrorUntil: staleIfErrorUntil,
+            costBeyondWire: Self.cost(key: key, vary: vary) + self.configuration.entryOverhead, vary: vary
+        )
+        guard entry.cost <= self.configuration.maxBytes else {
             self.remove(target: target, profile: profile, requestHeaders: requestHeaders)
             return .notStored(.tooLarge)
         }
-        let entry = CachedResponse(
-            status: status, headers: headers, body: storedBody, storedAt: now, ageOrigin: ageOrigin,
-            expiresAt: expiresAt, mustRevalidate: directives.noCache, staleIfErrorUntil: staleIfErrorUntil,
-            cost: cost, vary: vary
-        )
 
         return self.state.withLock { state in
             guard Self.fillIsCurrent(fill, in: state) else {
@@ -393,26 +389,9 @@ public final class ResponseCache: Sendable {
         return .seconds(max(0, expires - date))
     }
 
-    /// Bytes an entry costs apart from the fixed overhead: body, header names and values (plus
-    /// a per-field estimate of `HTTPField` storage), key strings and `Vary` values.
-    static func cost(key: PrimaryKey, headers: HTTPFields, body: ByteBuffer, vary: VarySelector) -> Int {
-        var total = body.readableBytes + key.target.utf8.count + key.profile.utf8.count + vary.byteCount
-        for field in headers {
-            total += field.name.rawName.utf8.count + field.value.utf8.count + Self.perFieldOverhead
-        }
-        return total
-    }
-
-    /// `HTTPField` stride plus typical heap share of its strings beyond their bytes.
-    static let perFieldOverhead = 48
-
-    /// Aggregated bodies often sit in buffers with 2× slack; copy those so `cost` tells the truth
-    /// about memory held. A tight buffer is kept as is (no copy on the common path).
-    static func compacted(_ body: ByteBuffer) -> ByteBuffer {
-        let readable = body.readableBytes
-        guard body.capacity > readable + max(1024, readable / 8) else { return body }
-        var copy = ByteBufferAllocator().buffer(capacity: readable)
-        copy.writeImmutableBuffer(body)
-        return copy
+    /// Bytes an entry costs beyond its wire form (status line, fields, body) and the fixed overhead:
+    /// key strings and `Vary` values.
+    static func cost(key: PrimaryKey, vary: VarySelector) -> Int {
+        key.target.utf8.count + key.profile.utf8.count + vary.byteCount
     }
 }

@@ -40,7 +40,7 @@ struct EvictionTests {
 
     @Test func lookupRefreshesRecency() {
         // Room for exactly three 1000-byte entries.
-        let cost = 1000 + "/k0".utf8.count + "default".utf8.count + 512
+        let cost = "HTTP/1.1 200 OK\r\n".utf8.count + 1000 + "/k0".utf8.count + "default".utf8.count + 512
         let cache = ResponseCache(configuration: .init(maxBytes: 3 * cost, maxObjectBytes: 4096))
         for key in ["/k0", "/k1", "/k2"] { cache.put(key, body: buffer(repeating: 1, count: 1000)) }
         #expect(cache.statistics.entries == 3)
@@ -69,24 +69,31 @@ struct EvictionTests {
         #expect(cache.statistics.bytes == 0)
     }
 
-    @Test func costCountsBodyHeadersAndKey() {
+    @Test func costCountsWireFormAndKey() {
         let cache = ResponseCache()
         let headers = fields(["Content-Type": "application/json"])
         cache.put("/api/pinning/abc", profile: "prof", headers: headers, body: buffer(repeating: 0, count: 100))
-        let expected = 100 + "/api/pinning/abc".utf8.count + "prof".utf8.count
-            + "Content-Type".utf8.count + "application/json".utf8.count + ResponseCache.perFieldOverhead + 512
-        #expect(cache.get("/api/pinning/abc", profile: "prof").entry?.cost == expected)
+        let wire = "HTTP/1.1 200 OK\r\n".utf8.count + "Content-Type: application/json\r\n".utf8.count + 100
+        let expected = wire + "/api/pinning/abc".utf8.count + "prof".utf8.count + 512
+        let entry = cache.get("/api/pinning/abc", profile: "prof").entry
+        #expect(entry?.cost == expected)
+        #expect(entry?.wire.readableBytes == wire)
         #expect(cache.statistics.bytes == expected)
     }
 
-    @Test func slackBuffersAreCompacted() {
+    @Test func entriesKeepOneTightBufferAndParseTheirFieldsBack() {
+        let cache = ResponseCache()
         var roomy = ByteBufferAllocator().buffer(capacity: 64 * 1024)
         roomy.writeString("small")
-        let compact = ResponseCache.compacted(roomy)
-        #expect(compact == roomy)
-        #expect(compact.capacity < 1024)
-        let tight = buffer(repeating: 0, count: 4096)
-        #expect(ResponseCache.compacted(tight).capacity == tight.capacity)
+        let headers = fields(["Content-Type": "application/json", "ETag": "\"v1\"", "Age": "7"])
+        cache.put("/e", headers: headers, body: roomy)
+        let entry = try! #require(cache.get("/e").entry)
+        #expect(entry.wire.capacity < 1024)
+        #expect(entry.body == roomy)
+        #expect(String(buffer: entry.head) == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: \"v1\"\r\n")
+        #expect(entry.headers[.contentType] == "application/json" && entry.headers[.eTag] == "\"v1\"")
+        #expect(entry.headers[.age] == nil)
+        #expect(!entry.hasDate)
     }
 
     @Test func slotsAreRecycled() {
@@ -109,17 +116,16 @@ struct EvictionTests {
         let objectHeader = 16
         let slot = MemoryLayout<LRUTable.Slot>.stride
         let entryObject = objectHeader
-            + MemoryLayout<HTTPResponse.Status>.stride + MemoryLayout<HTTPFields>.stride
-            + MemoryLayout<ByteBuffer>.stride + 3 * MemoryLayout<Duration>.stride
+            + MemoryLayout<HTTPResponse.Status>.stride + MemoryLayout<ByteBuffer>.stride
+            + MemoryLayout<Int>.stride + MemoryLayout<Bool>.stride + 3 * MemoryLayout<Duration>.stride
             + MemoryLayout<Duration?>.stride + MemoryLayout<Bool>.stride + MemoryLayout<Int>.stride
             + MemoryLayout<VarySelector>.stride
         // Dictionary entry at the 3/4 maximum load factor.
         let dictionaryShare = (MemoryLayout<PrimaryKey>.stride + MemoryLayout<Int32>.stride) * 4 / 3 + 1
-        // Heap headers: ByteBuffer storage object (~64), HTTPFields array (32), target and
-        // profile string storage (32 each; the profile is usually shared with the config),
-        // VarySelector's two empty arrays (shared singletons, 0), slot/free-list array growth
-        // share (~8), malloc chunk headers for entry, buffer storage, fields array, target (16 × 4).
-        let heapHeaders = 64 + 32 + 32 + 32 + 8 + 64
+        // Heap headers: the wire buffer's storage object (~64), target and profile string storage (32 each; the
+        // profile is usually shared with the config), VarySelector's two empty arrays (shared singletons, 0),
+        // slot/free-list array growth share (~8), malloc chunk headers for entry, wire bytes, storage, target (16 × 4).
+        let heapHeaders = 64 + 32 + 32 + 8 + 64
         let total = slot + entryObject + dictionaryShare + heapHeaders
         print("GatewayCache per-entry overhead estimate: slot \(slot) + entry \(entryObject) + dictionary \(dictionaryShare) + heap \(heapHeaders) = \(total) bytes")
         #expect(total <= 512)

@@ -87,14 +87,12 @@ final class RawInputTap: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Writes bytes that are already an HTTP/1.1 response straight to the socket (below the HTTP encoder), then flushes.
-    func writeAndFlush(_ head: ByteBuffer, _ body: ByteBuffer?) {
+    func writeAndFlush(_ first: ByteBuffer, _ second: ByteBuffer, _ third: ByteBuffer?) {
         guard let context else { return }
-        if let body {
-            context.write(wrapInboundOut(head), promise: nil)
-            context.writeAndFlush(wrapInboundOut(body), promise: nil)
-        } else {
-            context.writeAndFlush(wrapInboundOut(head), promise: nil)
-        }
+        context.write(wrapInboundOut(first), promise: nil)
+        context.write(wrapInboundOut(second), promise: nil)
+        if let third { context.write(wrapInboundOut(third), promise: nil) }
+        context.flush()
     }
 
     /// Closes the whole channel (the end of a lingering close).

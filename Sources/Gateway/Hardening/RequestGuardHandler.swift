@@ -424,17 +424,17 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes a complete response that is already HTTP/1.1 bytes (a cache hit's encoded head, then its body) for
+    /// Writes a complete response that is already HTTP/1.1 bytes (a cache hit's stored head, its own lines, its body) for
     /// the oldest request passed on, straight to the socket through the tap (below `HTTPResponseEncoder`).
     ///
     /// The bookkeeping is that of a `.head` then `.end` through ``write(context:data:promise:)``. Callers send
     /// only responses that need no CORS fields (requests without `Origin`).
-    func writeEncodedResponse(head: ByteBuffer, body: ByteBuffer?) {
+    func writeEncodedResponse(_ head: ByteBuffer, _ lines: ByteBuffer, body: ByteBuffer?) {
         guard !suppressDownstream, context != nil else { return }
         if !pendingOrigins.isEmpty { pendingOrigins.removeFirst() }
         inFlight = max(0, inFlight - 1)
         responseStarted = false
-        tap.writeAndFlush(head, body)
+        tap.writeAndFlush(head, lines, body)
         if inFlight == 0, let context {
             if let pending = pendingRefusal {
                 pendingRefusal = nil

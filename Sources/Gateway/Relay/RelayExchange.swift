@@ -82,6 +82,7 @@ final class RelayExchange {
             return
         }
         upstream = (channel, handler)
+        state.relayPool.connectionTaken()
         reusedConnection = reused
         receivedAnything = false
         handler.exchange = self
@@ -194,6 +195,7 @@ final class RelayExchange {
         var extra: [(String, String)] = []
         if let cacheStatus = plan.cacheStatus { extra.append(("Cache-Status", cacheStatus)) }
         extra.append(("X-Request-Id", plan.requestID))
+        extra.append(("Date", state.dates.current))  // as Hummingbird stamps the async path's answers
         let (head, body) = failure.nioParts(version: plan.clientVersion, extra: extra)
         status = Int(head.status.code)
         bytesOut = body.readableBytes
@@ -214,6 +216,7 @@ final class RelayExchange {
     private func releaseUpstream(reusable: Bool) {
         guard let (channel, handler) = upstream else { return }
         upstream = nil
+        state.relayPool.connectionReleased()
         handler.exchange = nil
         if upstreamPaused {
             upstreamPaused = false

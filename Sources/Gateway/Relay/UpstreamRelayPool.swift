@@ -20,6 +20,14 @@ final class UpstreamRelayPool: Sendable {
     /// How long a connect may take.
     let connectTimeout: TimeAmount
     private let idle = Mutex<[Key: [any Channel]]>([:])
+    private let busy = Atomic<Int>(0)
+
+    /// Connections carrying a relayed request now (approximate under concurrency; used to cap the relay).
+    var inUse: Int { busy.load(ordering: .relaxed) }
+    /// A connection started carrying a request.
+    func connectionTaken() { busy.add(1, ordering: .relaxed) }
+    /// A connection stopped carrying a request (pooled or closed).
+    func connectionReleased() { busy.subtract(1, ordering: .relaxed) }
 
     init(connectTimeout: TimeAmount, maxIdlePerKey: Int = 256) {
         self.connectTimeout = connectTimeout

@@ -151,8 +151,8 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// `Connection: close` and CORS exactly as for every other response.
     private func answer(_ hit: GatewayFastPath.Hit, to head: HTTPRequestHead, context: ChannelHandlerContext) {
         if let guardHandler, head.version == .http1_1, head.isKeepAlive, !head.headers.contains(name: "origin") {
-            let encoded = hit.encodedHead(date: fastPath.date, allocator: context.channel.allocator)
-            guardHandler.writeEncodedResponse(head: encoded, body: hit.isHEAD ? nil : hit.entry.body)
+            let lines = hit.trailingHeadLines(date: fastPath.date, allocator: context.channel.allocator)
+            guardHandler.writeEncodedResponse(hit.entry.head, lines, body: hit.isHEAD ? nil : hit.entry.body)
             return
         }
         let (responseHead, body) = hit.parts(version: head.version, date: fastPath.date)
