@@ -24,7 +24,7 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
             }
             fields.append(HTTPField(name: name, value: secret))
         }
-        self.fields = fields
+        self.init(fields: fields)
     }
 
     /// No credentials (a route whose mappings are empty).
@@ -32,7 +32,11 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
 
     private init(fields: [HTTPField]) {
         self.fields = fields
+        self.foldedNames = Set(fields.map { HeaderPolicy.folded($0.name.canonicalName) })
     }
+
+    /// ``headerNames`` folded (`-` and `_` alike), computed once: every forwarded request checks its fields against them.
+    let foldedNames: Set<String>
 
     /// Header names (lowercased) that are credentials: a client's own copies are always stripped.
     var headerNames: [String] { fields.map { $0.name.canonicalName } }

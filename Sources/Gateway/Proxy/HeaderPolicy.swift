@@ -82,7 +82,7 @@ public enum HeaderPolicy {
         from fields: Fields, count: Int, connectionValues: [String], credentials: CredentialSet, extra: [(String, String)]
     ) -> HTTPHeaders {
         let tokens = connectionTokens(connectionValues)
-        let credentialNames = Set(credentials.headerNames.map(folded))
+        let credentialNames = credentials.foldedNames
         var headers = HTTPHeaders()
         headers.reserveCapacity(count + credentials.fields.count + extra.count)
         for (rawName, value) in fields {
@@ -106,11 +106,10 @@ public enum HeaderPolicy {
     /// The upstream's response headers minus hop-by-hop ones, staying NIOHTTP1 (the event-loop relay).
     static func clientResponseHeaders(relaying headers: HTTPHeaders) -> HTTPHeaders {
         let tokens = connectionTokens(headers["connection"])
-        var relayed = HTTPHeaders()
-        relayed.reserveCapacity(headers.count + 4)
-        for (name, value) in headers where !isHopByHop(name.lowercased(), connectionTokens: tokens) {
-            relayed.add(name: name, value: value)
-        }
+        var hopByHop: [String] = []
+        for (name, _) in headers where isHopByHop(name.lowercased(), connectionTokens: tokens) { hopByHop.append(name) }
+        var relayed = headers
+        for name in hopByHop { relayed.remove(name: name) }
         return relayed
     }
 
