@@ -128,4 +128,40 @@ struct RelayTests {
             #expect(try await h.send(.GET, Self.list).status == 200)
         }
     }
+
+    @Test("a request for the async path pipelined behind a relayed GET is answered after it")
+    func pipelinedAsyncBehindRelay() async throws {
+        try await GatewayHarness.run { h in
+            h.upstream.faults.responseDelay = .milliseconds(200)
+            let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
+            let pinByHash = #"{"hash_to_pin":"Qmc1135ziMvmFG534i75E8HpJoLqzLzgKBxfjBV9cBsMAs","metadata":{"name":"n"}}"#
+            try await connection.send(
+                "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nCache-Control: no-store\r\nX-Request-Id: first\r\n\r\n"
+                    + "POST /api/pinning/pinByHash HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(pinByHash.utf8.count)\r\nX-Request-Id: second\r\n\r\n\(pinByHash)"
+                    + "GET /api/pinning/pins/?limit=5 HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: third\r\n\r\n"
+            )
+            let first = try #require(try await connection.readResponse(timeout: .seconds(20)))
+            let second = try #require(try await connection.readResponse(timeout: .seconds(20)))
+            let third = try #require(try await connection.readResponse(timeout: .seconds(20)))
+            await connection.close()
+            #expect(first.header("x-request-id") == "first" && first.status == 200)
+            #expect(second.header("x-request-id") == "second" && second.status == 200)
+            #expect(third.header("x-request-id") == "third" && third.header("cache-status") == "pingate; fwd=miss; stored")
+        }
+    }
+
+    @Test("a client that half-closes after its relayed GET still gets the answer")
+    func halfCloseAfterRequest() async throws {
+        try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
+            h.upstream.faults.responseDelay = .milliseconds(200)
+            let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
+            try await connection.send("GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            connection.finishSending()
+            let answer = try await connection.readResponse(timeout: .seconds(20))
+            #expect(answer?.status == 200)
+            #expect(answer?.header("cache-status") == nil)  // the cache is off
+            #expect(try await connection.waitForClose(timeout: .seconds(20)))
+        }
+    }
 }

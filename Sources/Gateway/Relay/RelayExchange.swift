@@ -51,6 +51,7 @@ final class RelayExchange {
     /// Sends the request on a pooled connection, or a new one.
     func start() {
         state.metrics.inFlightChanged(by: 1)
+        state.relayPool.relayStarted()
         if let channel = state.relayPool.checkout(endpoint, on: context.eventLoop) {
             send(on: channel, reused: true)
         } else {
@@ -82,7 +83,6 @@ final class RelayExchange {
             return
         }
         upstream = (channel, handler)
-        state.relayPool.connectionTaken()
         reusedConnection = reused
         receivedAnything = false
         handler.exchange = self
@@ -183,6 +183,7 @@ final class RelayExchange {
             for field in RateLimitHeaders.fields(for: limit) { headers.add(name: field.name, value: field.value) }
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: plan.requestID)
+        headers.replaceOrAdd(name: "Date", value: state.dates.current)  // as Hummingbird stamps the async path's answers
         headWritten = true
         context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: plan.clientVersion, status: head.status, headers: headers))), promise: nil)
     }
@@ -207,7 +208,10 @@ final class RelayExchange {
 
     /// NIO's errors named as AsyncHTTPClient names them, so both paths answer and count failures alike.
     private static func clientError(_ error: any Error) -> any Error {
-        if let error = error as? ChannelError, case .eof = error { return HTTPClientError.remoteConnectionClosed }
+        if let error = error as? ChannelError {
+            if case .eof = error { return HTTPClientError.remoteConnectionClosed }
+            if case .connectTimeout = error { return HTTPClientError.connectTimeout }
+        }
         return error
     }
 
@@ -216,7 +220,6 @@ final class RelayExchange {
     private func releaseUpstream(reusable: Bool) {
         guard let (channel, handler) = upstream else { return }
         upstream = nil
-        state.relayPool.connectionReleased()
         handler.exchange = nil
         if upstreamPaused {
             upstreamPaused = false
@@ -255,6 +258,7 @@ final class RelayExchange {
         finished = true
         readTimer?.cancel()
         readTimer = nil
+        state.relayPool.relayEnded()
         state.metrics.inFlightChanged(by: -1)
         state.metrics.request(route: plan.route.route.name, method: "GET", status: status == 0 ? 499 : status)
         state.accessLog?.recordFast(

@@ -19,41 +19,60 @@ final class UpstreamRelayPool: Sendable {
     let maxIdlePerKey: Int
     /// How long a connect may take.
     let connectTimeout: TimeAmount
-    private let idle = Mutex<[Key: [any Channel]]>([:])
-    private let busy = Atomic<Int>(0)
+    /// A pooled connection unused this long is closed instead of reused (AsyncHTTPClient's pool uses the same).
+    let idleTimeout: TimeAmount
+    private let idle = Mutex<[Key: [(channel: any Channel, since: NIODeadline)]]>([:])
+    private let relays = Atomic<Int>(0)
 
-    /// Connections carrying a relayed request now (approximate under concurrency; used to cap the relay).
-    var inUse: Int { busy.load(ordering: .relaxed) }
-    /// A connection started carrying a request.
-    func connectionTaken() { busy.add(1, ordering: .relaxed) }
-    /// A connection stopped carrying a request (pooled or closed).
-    func connectionReleased() { busy.subtract(1, ordering: .relaxed) }
-
-    init(connectTimeout: TimeAmount, maxIdlePerKey: Int = 256) {
+    init(connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60), maxIdlePerKey: Int = 256) {
         self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
         self.maxIdlePerKey = maxIdlePerKey
     }
+
+    /// Relays in progress (each holds at most one upstream connection, or is opening one); the relay is capped
+    /// with it at the upstream connection limit.
+    var relaysInProgress: Int { relays.load(ordering: .relaxed) }
+    /// A relay started.
+    func relayStarted() { relays.add(1, ordering: .relaxed) }
+    /// A relay ended.
+    func relayEnded() { relays.subtract(1, ordering: .relaxed) }
 
     /// A live idle connection to `upstream` on `eventLoop`, if one is pooled.
     func checkout(_ upstream: UpstreamEndpoint, on eventLoop: any EventLoop) -> (any Channel)? {
         let key = Key(loop: ObjectIdentifier(eventLoop), host: upstream.host, port: upstream.port)
-        return idle.withLock { idle in
-            while let channel = idle[key]?.popLast() {
-                if channel.isActive { return channel }
+        let oldest = NIODeadline.now() - idleTimeout
+        var expired: [any Channel] = []
+        let found = idle.withLock { idle -> (any Channel)? in
+            while let (channel, since) = idle[key]?.popLast() {
+                if channel.isActive && since > oldest { return channel }
+                expired.append(channel)
             }
             return nil
         }
+        for channel in expired { channel.close(promise: nil) }
+        return found
     }
 
-    /// Returns a connection whose last response ended cleanly and allowed reuse.
+    /// Returns a connection whose last response ended cleanly and allowed reuse. Connections idle past
+    /// ``idleTimeout`` at the cold end of the pool are closed.
     func checkin(_ channel: any Channel, upstream: UpstreamEndpoint) {
         let key = Key(loop: ObjectIdentifier(channel.eventLoop), host: upstream.host, port: upstream.port)
-        let kept = idle.withLock { idle -> Bool in
-            guard channel.isActive, idle[key, default: []].count < maxIdlePerKey else { return false }
-            idle[key, default: []].append(channel)
-            return true
+        let now = NIODeadline.now()
+        var dropped: [any Channel] = []
+        idle.withLock { idle in
+            var list = idle[key, default: []]
+            while let first = list.first, !first.channel.isActive || first.since < now - idleTimeout {
+                dropped.append(list.removeFirst().channel)
+            }
+            if channel.isActive, list.count < maxIdlePerKey {
+                list.append((channel, now))
+            } else {
+                dropped.append(channel)
+            }
+            idle[key] = list
         }
-        if !kept { channel.close(promise: nil) }
+        for channel in dropped { channel.close(promise: nil) }
     }
 
     /// Opens a new connection on `eventLoop` with an HTTP/1.1 client pipeline ending in an ``UpstreamRelayHandler``.
@@ -74,7 +93,7 @@ final class UpstreamRelayPool: Sendable {
     func closeAll() {
         let channels = idle.withLock { idle -> [any Channel] in
             defer { idle.removeAll() }
-            return idle.values.flatMap { $0 }
+            return idle.values.flatMap { $0.map(\.channel) }
         }
         for channel in channels { channel.close(promise: nil) }
     }

@@ -30,8 +30,13 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var relay: RelayExchange?
     /// Parts that arrived during a relay (pipelined), handled in order when it ends.
     private var queued: [HTTPServerRequestPart] = []
-    /// A shutdown's quiesce event held until the relay ends (Hummingbird would close a connection it sees idle).
-    private var heldQuiesce: Any?
+    /// Events held until the relay ends: a shutdown's quiesce event (Hummingbird would close a connection it sees
+    /// idle) and the client's half-close (Hummingbird would end the connection before the relayed answer).
+    private var heldEvents: [Any] = []
+    /// A read request held while pipelined input waits behind a relay (backpressure on the client).
+    private var heldRead = false
+    /// The connection is closing after a relay: further input is dropped.
+    private var closing = false
 
     init(fastPath: GatewayFastPath) {
         self.fastPath = fastPath
@@ -51,6 +56,7 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if closing { return }
         if relay != nil {
             queued.append(part)
             return
@@ -109,7 +115,9 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func relayEnded(clientReusable: Bool, lastWrite: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
         relay = nil
         guard clientReusable else {
+            closing = true
             queued.removeAll()
+            heldEvents.removeAll()
             if let lastWrite {
                 lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             } else {
@@ -117,13 +125,29 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
+        let hadQueued = !queued.isEmpty
         while relay == nil, !queued.isEmpty {
             handle(queued.removeFirst(), context: context)
         }
-        if relay == nil, let event = heldQuiesce {
-            heldQuiesce = nil
-            context.fireUserInboundEventTriggered(event)
+        // Parts passed on here were not followed by a read-complete from the socket; Hummingbird's async channel
+        // delivers what it buffered only on one.
+        if hadQueued { context.fireChannelReadComplete() }
+        guard relay == nil else { return }
+        let events = heldEvents
+        heldEvents.removeAll()
+        for event in events { context.fireUserInboundEventTriggered(event) }
+        if heldRead {
+            heldRead = false
+            context.read()
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if relay != nil, !queued.isEmpty {
+            heldRead = true
+            return
+        }
+        context.read()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -137,8 +161,10 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, relay != nil {
-            heldQuiesce = event
+        let isInputClosed: Bool
+        if case ChannelEvent.inputClosed? = event as? ChannelEvent { isInputClosed = true } else { isInputClosed = false }
+        if relay != nil, event is ChannelShouldQuiesceEvent || isInputClosed {
+            heldEvents.append(event)
             return
         }
         context.fireUserInboundEventTriggered(event)

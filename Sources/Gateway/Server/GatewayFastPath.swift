@@ -104,7 +104,7 @@ struct GatewayFastPath: Sendable {
         if case .unixDomainSocket? = channel.localAddress { return .passOn }  // the client identity needs the peer uid
         let route = state.routes.resolve(target)
         // Beyond the upstream connection limit, AsyncHTTPClient's pool queues the request.
-        guard route.route.upstream.scheme == "http", state.relayPool.inUse < state.configuration.upstreamConnections else { return .passOn }
+        guard route.route.upstream.scheme == "http", state.relayPool.relaysInProgress < state.configuration.upstreamConnections else { return .passOn }
         var cacheStatus: String?
         if state.cache != nil {
             if route.route.cacheEnabled {

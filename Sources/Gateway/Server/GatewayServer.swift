@@ -139,6 +139,7 @@ public final class GatewayServer: Service, Sendable {
             flusher.cancel()
             accessLog?.flush()
         }
+        defer { state.relayPool.closeAll() }
         do {
             try await application.run()
         } catch {
