@@ -86,6 +86,12 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Pauses admissions for `duration` from `now`, as an upstream pushback does (a reload carries a running pause
+    /// over to the limiter that replaces this one).
+    public func pause(for duration: Duration, now: Duration) {
+        state.withLock { $0.backoff.extendPause(until: now + duration) }
+    }
+
     // MARK: - Introspection
 
     /// Remaining upstream pushback pause at `now`, if any.

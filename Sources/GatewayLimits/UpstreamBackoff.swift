@@ -78,6 +78,11 @@ public struct UpstreamBackoff: Sendable, Hashable {
 
     // MARK: - Events
 
+    /// Pauses until `until` at least (a pause carried over from another backoff).
+    public mutating func extendPause(until: Duration) {
+        pausedUntilNanos = max(pausedUntilNanos ?? .min, until.nanoseconds)
+    }
+
     /// Feeds an upstream response.
     ///
     /// - Parameters:

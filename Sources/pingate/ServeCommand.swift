@@ -24,11 +24,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let prepared = try await CLIError.reporting { () -> Prepared in
-            var flags = options.given
-            if let vault { flags["vault"] = vault }
-            if let passphraseFile { flags["passphrase_file"] = passphraseFile }
-            let settings = try SettingsLoad.load(configFlag: options.config, environment: environment, flags: flags)
+        var flags = options.given
+        if let vault { flags["vault"] = vault }
+        if let passphraseFile { flags["passphrase_file"] = passphraseFile }
+        let configFlag = options.config
+        let prepared = try await CLIError.reporting { [flags] () -> Prepared in
+            let settings = try SettingsLoad.load(configFlag: configFlag, environment: environment, flags: flags)
             for warning in settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
             let configuration = try SettingsMapping.configuration(from: settings)
             guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
@@ -66,9 +67,22 @@ struct ServeCommand: AsyncParsableCommand {
         let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in
             readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultPath)"])
         }
-        let reloader = VaultReloader(
+        let configPath = SettingsLoad.configPath(configFlag: configFlag, environment: environment)
+        let flagsAtStart = flags
+        let load: @Sendable () throws -> Reloader.Loaded = {
+            let flags = flagsAtStart
+            let settings = try SettingsLoad.load(configFlag: configFlag, environment: environment, flags: flags)
+            let configuration = try SettingsMapping.configuration(from: settings)
+            guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
+                throw ValidationFailure("no vault: pass --vault PATH, set PINGATE_VAULT, or set `vault` in the config file")
+            }
+            return Reloader.Loaded(configuration: configuration, vaultPath: vaultPath)
+        }
+        let reloadConfiguration = configPath == nil ? nil : load
+        let reloader = Reloader(
             vaultPath: vaultPath, passphrase: prepared.reloadPassphrase, routes: configuration.allRoutes,
-            store: prepared.store, defaultRoute: configuration.profile, metrics: server.metrics, logger: logger
+            loadConfiguration: reloadConfiguration, configPath: configPath, server: server,
+            store: prepared.store, metrics: server.metrics, logger: logger
         )
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server), .init(service: reloader)],
@@ -100,7 +114,11 @@ extension ServiceGroupConfiguration {
 /// Resolves the config file (`--config`, else `$PINGATE_CONFIG`) and loads every layer.
 enum SettingsLoad {
     static func load(configFlag: String?, environment: [String: String], flags: [String: String]) throws -> PingateSettings {
-        let file = configFlag ?? environment["PINGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        return try SettingsLoader.load(file: file, environment: environment, flags: flags)
+        try SettingsLoader.load(file: configPath(configFlag: configFlag, environment: environment), environment: environment, flags: flags)
+    }
+
+    /// The config file in use, if any.
+    static func configPath(configFlag: String?, environment: [String: String]) -> String? {
+        configFlag ?? environment["PINGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }

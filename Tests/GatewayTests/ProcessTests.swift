@@ -89,6 +89,41 @@ struct ProcessTests {
         await fake.stop()
     }
 
+    @Test("SIGHUP re-reads the config file: new rate budgets apply to the next request, fixed settings are named, a broken file changes nothing")
+    func sighupConfigReload() async throws {
+        let apiKey = "CANARY-CFG-KEY-7d21aa", secretKey = "CANARY-CFG-SECRET-0e93bc"
+        let state = FakeW3IPFSState(apiKey: apiKey, secretKey: secretKey)
+        let fake = try await FakeW3IPFSServer.start(state: state)
+        let vault = try Self.makeVault(apiKey: apiKey, secretKey: secretKey)
+        let config = URL(fileURLWithPath: vault).deletingLastPathComponent().appendingPathComponent("pingate.yaml")
+        try "rate_limit:\n  rate: \"1000\"\n  burst: 1000\n".write(to: config, atomically: true, encoding: .utf8)
+        let pingate = try PingateProcess(
+            ["serve", "--config", config.path, "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", fake.baseURL, "--no-cache"],
+            environment: ["PINGATE_PASSPHRASE": Self.passphrase]
+        )
+        defer { pingate.terminate() }
+        let base = "http://127.0.0.1:\(try await pingate.listeningPort())"
+        for _ in 0..<3 { #expect(try await Self.get(base + "/api/pinning/pins/") == 200) }
+
+        try "rate_limit:\n  rate: \"1/h\"\n  burst: 1\ntimeouts:\n  read: 45\n".write(to: config, atomically: true, encoding: .utf8)
+        pingate.signal(SIGHUP)
+        #expect(await pingate.line(containing: "vault reloaded") != nil)
+        #expect(pingate.printed.contains("configuration reloaded"))
+        #expect(pingate.printed.contains("apply only after a restart: readTimeout"))
+        #expect(try await Self.get(base + "/api/pinning/pins/") == 200)  // the new burst of 1
+        #expect(try await Self.get(base + "/api/pinning/pins/") == 429)
+
+        try "rate_limit:\n  rate: [nonsense\n".write(to: config, atomically: true, encoding: .utf8)
+        pingate.signal(SIGHUP)
+        #expect(await pingate.line(containing: "configuration reload failed") != nil)
+        #expect(try await Self.get(base + "/api/pinning/pins/") == 429)  // the running budgets stay
+
+        pingate.signal(SIGTERM)
+        #expect(await pingate.waitForExit() == 0)
+        Self.expectNoSecret(pingate.printed, [apiKey, secretKey])
+        await fake.stop()
+    }
+
     @Test("SIGTERM lets slow in-flight requests finish (async path and event-loop relay), then exits 0, printing no secret")
     func sigtermDrain() async throws {
         let apiKey = "CANARY-DRAIN-KEY-a0b1c2", secretKey = "CANARY-DRAIN-SECRET-d3e4f5"

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,6 +40,8 @@ public final class GatewayServer: Service, Sendable {
     public let metrics: GatewayMetrics
     private let accessLog: AccessLog?
     private let clock: GatewayClock
+    /// The state of the running gateway (nil before `run` builds it), for reloads.
+    private let running = Mutex<GatewayState?>(nil)
 
     /// Creates the gateway.
     /// - Parameters:
@@ -89,6 +92,8 @@ public final class GatewayServer: Service, Sendable {
             try? await client.shutdown()
             throw error
         }
+        running.withLock { $0 = state }
+        defer { running.withLock { $0 = nil } }
         let responder = GatewayResponder(state: state, admin: AdminResponder(state: state))
         let fastPath = GatewayFastPath(state: state)
         let address: BindAddress = unixListener.map { .unixDomainSocket(path: $0.bindPath) }
@@ -148,6 +153,37 @@ public final class GatewayServer: Service, Sendable {
         }
         try await client.shutdown()
         if let error = setup.error { throw error }
+    }
+
+    /// Applies a reloaded configuration (SIGHUP) to the running gateway, without dropping connections.
+    ///
+    /// The rate budgets (`rate_limit.*`) take effect for the next request (counts start afresh; a pause the upstream
+    /// asked for carries over). Credentials are the reloader's job (``CredentialStore``). Every other setting is
+    /// fixed while running: the names of those that differ from the running ones are returned, for a warning that
+    /// they need a restart.
+    /// - Throws: ``GatewayConfigurationError`` when the new budgets are invalid (nothing is changed then).
+    public func reload(_ new: GatewayConfiguration) throws -> (budgetsChanged: Bool, needRestart: [String]) {
+        var budgetsChanged = false
+        if let state = running.withLock({ $0 }) {
+            do {
+                budgetsChanged = try state.replaceBudgets(new.rateLimits)
+            } catch {
+                throw GatewayConfigurationError(.invalidSetting, "rate limits: \(error)")
+            }
+        }
+        return (budgetsChanged, Self.changedSettings(from: configuration, to: new, ignoring: ["rateLimits"]))
+    }
+
+    /// Names of the configuration's top-level settings whose values differ.
+    static func changedSettings(from old: GatewayConfiguration, to new: GatewayConfiguration, ignoring: Set<String>) -> [String] {
+        let newValues = Dictionary(
+            Mirror(reflecting: new).children.compactMap { child in child.label.map { ($0, String(reflecting: child.value)) } },
+            uniquingKeysWith: { first, _ in first }
+        )
+        return Mirror(reflecting: old).children.compactMap { child -> String? in
+            guard let label = child.label, !ignoring.contains(label) else { return nil }
+            return newValues[label] == String(reflecting: child.value) ? nil : label
+        }
     }
 
     /// What happened while putting the unix socket in place (written once, before the server serves).

@@ -3,6 +3,7 @@ import GatewayCache
 import GatewayLimits
 import HTTPTypes
 import NIOCore
+import Synchronization
 
 /// What both request paths (the channel-level fast path and the async proxy path) share.
 final class GatewayState: Sendable {
@@ -12,8 +13,9 @@ final class GatewayState: Sendable {
     let cache: ResponseCache?
     /// Coalesces concurrent misses of one target.
     let flights = SingleFlight<FlightKey, FlightResult>()
-    /// Upstream, class and client budgets plus upstream pushback.
-    let limiter: RateLimiter
+    /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets).
+    var limiter: RateLimiter { limiterBox.withLock { $0 } }
+    private let limiterBox: Mutex<RateLimiter>
     /// Injected time.
     let clock: GatewayClock
     /// The current credentials (replaced on reload).
@@ -37,7 +39,7 @@ final class GatewayState: Sendable {
         self.accessLog = accessLog
         self.configuration = configuration
         self.cache = configuration.cache.map { ResponseCache(configuration: $0) }
-        self.limiter = try RateLimiter(configuration: configuration.rateLimits)
+        self.limiterBox = Mutex(try RateLimiter(configuration: configuration.rateLimits))
         self.clock = clock
         self.credentials = credentials
         self.metrics = metrics
@@ -48,13 +50,26 @@ final class GatewayState: Sendable {
     /// normalises the path, would then be wasted work on every forwarded request).
     func routeClass(of route: GatewayRoute, method: String, target: String) -> String {
         if let rateClass = route.rateClass { return rateClass }
-        guard !configuration.rateLimits.classBudgets.isEmpty else { return "" }
+        guard !limiter.configuration.classBudgets.isEmpty else { return "" }
         let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
         return configuration.routeClasses.classify(method: method, path: path)
     }
 
-    /// Whether a request is counted against budgets at all (configured limits exist).
-    var hasClientLimit: Bool { configuration.rateLimits.client != nil }
+    /// Installs new budgets (a reload changed them); budgets start afresh, a pushback pause carries over.
+    /// Returns false when they equal the ones in force (nothing is replaced then).
+    func replaceBudgets(_ budgets: RateLimiter.Configuration) throws(LimitConfigurationError) -> Bool {
+        let current = limiter
+        guard current.configuration != budgets else { return false }
+        let replacement = try RateLimiter(configuration: budgets)
+        if let pause = current.pushbackRemaining(now: clock.now()) {
+            replacement.pause(for: pause, now: clock.now())
+        }
+        limiterBox.withLock { $0 = replacement }
+        return true
+    }
+
+    /// Whether a per-client budget is configured (hits then count against it, on the async path).
+    var hasClientLimit: Bool { limiter.configuration.client != nil }
 }
 
 /// Single-flight key: one cache primary key.
