@@ -64,6 +64,29 @@ struct OperationsTests {
         #expect(!text.contains(TestVault.apiKey) && !text.contains(TestVault.secretKey))
     }
 
+    @Test("requests the guard refuses are counted in the metrics and logged, one line each")
+    func refusalsAreCounted() async throws {
+        let lines = Mutex<[String]>([])
+        let log = AccessLog(format: .json) { text in lines.withLock { $0.append(text) } }
+        try await GatewayHarness.run(accessLog: log) { h in
+            let (forbidden, first) = try await h.raw("GET /api/pinning/pins/ HTTP/1.1\r\nHost: evil.example\r\nX-Request-Id: refused-1\r\n\r\n")
+            #expect(forbidden?.status == 403)
+            await first.close()
+            let (malformed, second) = try await h.raw("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            #expect(malformed?.status == 400)
+            await second.close()
+            let metrics = try await h.send(.GET, "/_pingate/metrics").text
+            #expect(metrics.contains(#"status="403""#) && metrics.contains(#"status="400""#))
+            log.flush()
+        }
+        let entries = lines.withLock { $0.joined() }.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let refused = entries.filter { ($0["status"] as? Int).map { $0 >= 400 } ?? false }
+        #expect(refused.count == 2)
+        #expect(refused.first?["request_id"] as? String == "refused-1")
+        #expect(refused.first?["path"] as? String == "/api/pinning/pins/")
+    }
+
     @Test("X-Request-Id: a client's id is forwarded upstream and returned; one is generated when absent")
     func requestID() async throws {
         try await GatewayHarness.run(configure: { $0.cache = nil }) { h in

@@ -21,13 +21,15 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let limits: RequestLimits
     let access: AccessPolicy
     let additionalChannelHandlers: @Sendable () -> [any RemovableChannelHandler]
+    /// Told of every request the guard refuses.
+    let onRefusal: RequestGuardHandler.RefusalObserver?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // Why: a 64 KB cached answer is one write; with NIO's default 64 KiB high watermark every such write
             // flipped the channel unwritable and back (two pipeline events per response).
             try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 128 * 1024, high: 512 * 1024))
-            let guardHandler = RequestGuardHandler(limits: limits, access: access)
+            let guardHandler = RequestGuardHandler(limits: limits, access: access, onRefusal: onRefusal)
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(guardHandler.tap)
             try pipeline.configureHTTPServerPipeline(
@@ -56,13 +58,13 @@ struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// An HTTP/1.1 server using ``GatewayHTTP1Channel``.
     static func guardedHTTP1(
-        limits: RequestLimits, access: AccessPolicy,
+        limits: RequestLimits, access: AccessPolicy, onRefusal: RequestGuardHandler.RefusalObserver?,
         additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             GatewayHTTP1Channel(
                 responder: responder, limits: limits, access: access,
-                additionalChannelHandlers: additionalChannelHandlers
+                additionalChannelHandlers: additionalChannelHandlers, onRefusal: onRefusal
             )
         }
     }

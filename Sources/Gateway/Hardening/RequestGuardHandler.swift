@@ -27,10 +27,17 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Told of every refusal (for metrics and the access log): the refusal, the refused head when it was decoded,
+    /// and the peer.
+    typealias RefusalObserver = @Sendable (_ refusal: FramingRefusal, _ head: HTTPRequestHead?, _ peer: SocketAddress?) -> Void
+
     /// The raw-byte half of the guard; add it as the pipeline's first handler.
     let tap: RawInputTap
     private let limits: RequestLimits
     private let access: AccessPolicy
+    private let onRefusal: RefusalObserver?
+    /// The head of the request whose body is arriving (for reporting a refusal of its body).
+    private var currentHead: HTTPRequestHead?
 
     private enum Phase {
         /// Waiting for (the rest of) a request head; the header timer runs.
@@ -76,9 +83,10 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var idleDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
 
-    init(limits: RequestLimits, access: AccessPolicy) {
+    init(limits: RequestLimits, access: AccessPolicy, onRefusal: RefusalObserver? = nil) {
         self.limits = limits
         self.access = access
+        self.onRefusal = onRefusal
         self.tap = RawInputTap(maxRequestLine: limits.maxRequestLine)
         self.tap.owner = self
     }
@@ -234,11 +242,11 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             tap.headDecoded()
             flushHeld(context: context)
             if peerState != .allowed {
-                refuse(.peerNotAllowed, headOnly: head.method == .HEAD)
+                refuse(.peerNotAllowed, headOnly: head.method == .HEAD, head: head)
                 return
             }
             if let refusal = FramingValidator.check(head, limits: limits, access: access) {
-                refuse(refusal, headOnly: head.method == .HEAD)
+                refuse(refusal, headOnly: head.method == .HEAD, head: head)
                 return
             }
             if isUnixSocket && !head.headers.contains(name: "host") {
@@ -248,17 +256,18 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 part = .head(head)
             }
             if let refusal = access.check(head) {
-                refuse(.access(refusal), headOnly: head.method == .HEAD)
+                refuse(.access(refusal), headOnly: head.method == .HEAD, head: head)
                 return
             }
             phase = .readingBody
             bodyBytes = 0
             currentIsHEAD = head.method == .HEAD
+            currentHead = head
             held.append(part)
         case .body(let body):
             bodyBytes += body.readableBytes
             if let maxBody = limits.maxBodyBytes, bodyBytes > maxBody {
-                refuse(.bodyTooLarge(maxBody), headOnly: currentIsHEAD)
+                refuse(.bodyTooLarge(maxBody), headOnly: currentIsHEAD, head: currentHead)
                 return
             }
             forward(part, context: context)
@@ -325,8 +334,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Refusing
 
     /// Refuses the request being received (or, from the tap, the one whose head is arriving).
-    func refuse(_ refusal: FramingRefusal, headOnly: Bool = false) {
+    func refuse(_ refusal: FramingRefusal, headOnly: Bool = false, head: HTTPRequestHead? = nil) {
         guard phase != .closing, let context else { return }
+        onRefusal?(refusal, head, context.channel.remoteAddress)
         phase = .closing
         tap.startDropping()
         cancelHeaderTimer()

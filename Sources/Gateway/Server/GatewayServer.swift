@@ -105,6 +105,19 @@ public final class GatewayServer: Service, Sendable {
             server: .guardedHTTP1(
                 limits: RequestLimits(configuration),
                 access: configuration.access,
+                onRefusal: { refusal, head, peer in
+                    // Refused requests count like any other: by route, method and status, one access-log line each.
+                    let route = head.map { state.routes.resolve($0.uri).route.name } ?? "-"
+                    let method = head?.method.rawValue ?? "-"
+                    state.metrics.request(route: route, method: method, status: refusal.status.code)
+                    state.accessLog?.recordFast(
+                        client: ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), peer: peer, peerUID: nil),
+                        method: method, target: head?.uri ?? "-", status: refusal.status.code,
+                        bytesOut: refusal.body.readableBytes, cacheStatus: nil,
+                        requestID: RequestIdentifier.resolve(head?.headers.first(name: "x-request-id")),
+                        wallClock: state.clock.wallClockSeconds(), rateLimit: nil
+                    )
+                },
                 additionalChannelHandlers: { [CacheHitHandler(fastPath: fastPath)] }
             ),
             configuration: .init(
