@@ -222,6 +222,9 @@ public final class GatewayServer: Service, Sendable {
             decompression: .disabled
         )
         client.httpVersion = .http1Only
+        // An upstream that refuses connections gets a 502 at once, as from nginx (and the event-loop relay), instead
+        // of AsyncHTTPClient retrying with backoff until the connect timeout (10 s by default) while clients wait.
+        client.connectionPool.retryConnectionEstablishment = false
         return client
     }
 }
