@@ -7,14 +7,15 @@ Starts, on 127.0.0.1 only:
     answers 500, or answers 429 with Retry-After;
   * `pingate serve` in front of it (release build by default);
   * CLIENTS client threads sending GET list / GET pin / POST pinByHash / POST upload / DELETE unpin, some of
-    them aborted mid-upload.
+    them aborted mid-upload; a share of the GETs (--no-store-share) carry `Cache-Control: no-store`, so the
+    event-loop relay meets the same faults as the async path.
 Every 10 s it samples pingate's RSS (VmRSS) and open file descriptors.
 
 Reports (stdout and --out JSON): requests sent, answered by status, requests WITHOUT an answer (must be 0; an
 aborted upload is not counted as a request), RSS slope (KiB/min, least squares over the second half), fd count at
 start and end. Exit 1 when a request got no answer or pingate died.
 
-Usage: python3 Tests/Soak/soak.py --minutes 10 [--pingate .build/release/pingate] [--clients 16]
+Usage: python3 Tests/Soak/soak.py --minutes 10 [--pingate .build/release/pingate] [--clients 16] [--no-store-share 0.3]
 """
 import argparse, http.client, json, os, random, socket, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -145,7 +146,7 @@ def slope(samples):
     return sum((x - mx) * (y - my) for x, y in samples) / den
 
 
-def client_loop(port, deadline, stats, lock):
+def client_loop(port, deadline, stats, lock, no_store_share=0.0):
     rng = random.Random()
     while time.time() < deadline:
         op = rng.choice(["list", "list", "list", "get", "get", "pin", "upload", "unpin", "abort"])
@@ -158,10 +159,11 @@ def client_loop(port, deadline, stats, lock):
                     stats["aborted_uploads"] += 1
                 continue
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+            get_headers = {"Cache-Control": "no-store"} if rng.random() < no_store_share else {}
             if op == "list":
-                conn.request("GET", "/api/pinning/pins/?limit=%d" % rng.randrange(1, 5))
+                conn.request("GET", "/api/pinning/pins/?limit=%d" % rng.randrange(1, 5), headers=get_headers)
             elif op == "get":
-                conn.request("GET", "/api/pinning/p%d" % rng.randrange(50))
+                conn.request("GET", "/api/pinning/p%d" % rng.randrange(50), headers=get_headers)
             elif op == "pin":
                 conn.request("POST", "/api/pinning/pinByHash", body=json.dumps({"hash_to_pin": "Qm%d" % rng.randrange(1000)}),
                              headers={"Content-Type": "application/json"})
@@ -198,6 +200,7 @@ def main():
     parser.add_argument("--pingate", default=".build/release/pingate")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--no-store-share", type=float, default=0.3, help="share of GETs sent with Cache-Control: no-store")
     args = parser.parse_args()
 
     upstream_port, proxy_port = free_port(), free_port()
@@ -227,7 +230,7 @@ def main():
         lock = threading.Lock()
         start = time.time()
         deadline = start + args.minutes * 60
-        threads = [threading.Thread(target=client_loop, args=(proxy_port, deadline, stats, lock), daemon=True) for _ in range(args.clients)]
+        threads = [threading.Thread(target=client_loop, args=(proxy_port, deadline, stats, lock, args.no_store_share), daemon=True) for _ in range(args.clients)]
         for thread in threads:
             thread.start()
         samples = []
