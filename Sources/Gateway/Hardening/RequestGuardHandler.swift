@@ -74,13 +74,11 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pendingOrigins: [String?] = []
     private var isUnixSocket = false
     private var peerState = PeerState.unchecked
-    private var headerTimer: Scheduled<Void>?
-    /// When the awaited head is late; nil while no head is awaited.
-    private var headerDeadline: NIODeadline?
+    /// The awaited request head is late (408); see ``DeadlineTimer``.
+    private lazy var headerTimer = DeadlineTimer { [weak self] in self?.headerTimedOut() }
+    /// A keep-alive connection with no request in progress has been idle too long.
+    private lazy var idleTimer = DeadlineTimer { [weak self] in self?.idleTimedOut() }
     private var lingerTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
-    /// When an idle keep-alive connection is closed; nil while a request is in progress.
-    private var idleDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
 
     init(limits: RequestLimits, access: AccessPolicy, onRefusal: RefusalObserver? = nil) {
@@ -117,7 +115,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !started else { return }
         started = true
         if case .unixDomainSocket = context.channel.localAddress { isUnixSocket = true }
-        startHeaderTimer(context: context)
+        headerTimer.arm(in: limits.headerTimeout, on: context.eventLoop)
         checkPeer(context: context)
     }
 
@@ -137,12 +135,10 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func cancelTimers() {
-        cancelHeaderTimer()
+        headerTimer.cancel()
+        idleTimer.cancel()
         lingerTimer?.cancel()
         lingerTimer = nil
-        idleDeadline = nil
-        idleTimer?.cancel()
-        idleTimer = nil
     }
 
     // MARK: - Idle timeout
@@ -152,23 +148,14 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// serving only cache hits looked idle to Hummingbird and was closed mid-use).
     private func connectionBecameIdleIfDone(context: ChannelHandlerContext) {
         guard let idleTimeout = limits.idleTimeout, inFlight == 0, phase == .betweenRequests else { return }
-        let deadline = NIODeadline.now() + idleTimeout
-        idleDeadline = deadline
-        if idleTimer == nil { scheduleIdleTimer(at: deadline, context: context) }
+        idleTimer.arm(in: idleTimeout, on: context.eventLoop)
     }
 
-    private func scheduleIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.idleTimer = nil
-            guard let current = self.idleDeadline, let context = self.context else { return }
-            if current > NIODeadline.now() {
-                self.scheduleIdleTimer(at: current, context: context)
-            } else if self.inFlight == 0, self.phase == .betweenRequests {
-                self.phase = .closing
-                self.tap.startDropping()
-                context.close(promise: nil)
-            }
-        }
+    private func idleTimedOut() {
+        guard inFlight == 0, phase == .betweenRequests, let context else { return }
+        phase = .closing
+        tap.startDropping()
+        context.close(promise: nil)
     }
 
     // MARK: - Header timeout
@@ -176,51 +163,16 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Called by the tap for every read: bytes after a finished request start the next head's timer.
     func bytesArrived() {
         guard phase == .betweenRequests, let context else { return }
-        idleDeadline = nil
+        idleTimer.disarm()
         phase = .awaitingHead
-        startHeaderTimer(context: context)
-    }
-
-    /// Arms the header timeout for the head now awaited.
-    ///
-    /// Why a deadline and a lazily moved timer instead of schedule/cancel per request: on a keep-alive
-    /// connection that pair was ~6% of the cache-hit path. The one timer, when it fires early, moves itself to the
-    /// current deadline.
-    private func startHeaderTimer(context: ChannelHandlerContext) {
-        let deadline = NIODeadline.now() + limits.headerTimeout
-        headerDeadline = deadline
-        if headerTimer == nil { scheduleHeaderTimer(at: deadline, context: context) }
-    }
-
-    private func cancelHeaderTimer() {
-        headerDeadline = nil
-        headerTimer?.cancel()
-        headerTimer = nil
-    }
-
-    /// The head arrived: the timer keeps running but finds no deadline when it fires.
-    private func stopHeaderTimer() {
-        headerDeadline = nil
-    }
-
-    private func scheduleHeaderTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        headerTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.headerTimer = nil
-            guard let current = self.headerDeadline, let context = self.context else { return }
-            if current > NIODeadline.now() {
-                self.scheduleHeaderTimer(at: current, context: context)
-            } else {
-                self.headerTimedOut()
-            }
-        }
+        headerTimer.arm(in: limits.headerTimeout, on: context.eventLoop)
     }
 
     private func headerTimedOut() {
-        headerDeadline = nil
         guard phase == .awaitingHead, let context else { return }
         if inFlight > 0 {
             // A pipelined head is stalled behind a response still being produced; judge it once that ends.
-            startHeaderTimer(context: context)
+            headerTimer.arm(in: limits.headerTimeout, on: context.eventLoop)
         } else if tap.inRequestLine && !tap.sawHeadBytes {
             // Connected and sent nothing: no one to answer.
             phase = .closing
@@ -238,7 +190,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var part = unwrapInboundIn(data)
         switch part {
         case .head(var head):
-            stopHeaderTimer()
+            headerTimer.disarm()  // the task stays scheduled and finds nothing (no reschedule per request)
             tap.headDecoded()
             flushHeld(context: context)
             if peerState != .allowed {
@@ -339,7 +291,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         onRefusal?(refusal, head, context.channel.remoteAddress)
         phase = .closing
         tap.startDropping()
-        cancelHeaderTimer()
+        headerTimer.cancel()
         if case .end? = held.last {
             // A complete earlier request is held: it goes on; the refusal follows its response.
             flushHeld(context: context)

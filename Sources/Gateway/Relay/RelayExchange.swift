@@ -28,8 +28,8 @@ final class RelayExchange {
     private var bytesOut = 0
     private var sentAt: Duration?
     private var upstreamDuration: Duration?
-    private var readDeadline: NIODeadline?
-    private var readTimer: Scheduled<Void>?
+    /// The upstream's read timeout, pushed by every part it sends.
+    private lazy var readTimer = DeadlineTimer { [weak self] in self?.readTimedOut() }
 
     /// - Parameters:
     ///   - context: the client-side handler's context; answers are written through it.
@@ -91,7 +91,7 @@ final class RelayExchange {
         pipeline.write(NIOAny(HTTPClientRequestPart.head(plan.upstreamHead)), promise: nil)
         pipeline.write(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
         pipeline.flush()
-        armReadTimer()
+        readTimer.arm(in: readTimeout, on: context.eventLoop)
     }
 
     // MARK: - Upstream events
@@ -100,7 +100,7 @@ final class RelayExchange {
     func upstreamRead(_ part: HTTPClientResponsePart) {
         guard !finished else { return }
         receivedAnything = true
-        readDeadline = .now() + readTimeout
+        readTimer.arm(in: readTimeout, on: context.eventLoop)
         switch part {
         case .head(let head):
             guard head.status.code >= 200 else { return }  // informational answers are not relayed
@@ -232,32 +232,17 @@ final class RelayExchange {
         }
     }
 
-    private func armReadTimer() {
-        let deadline = NIODeadline.now() + readTimeout
-        readDeadline = deadline
-        if readTimer == nil { scheduleReadTimer(at: deadline) }
-    }
-
-    /// One timer per exchange, moved lazily to the latest deadline (each upstream read pushes it).
-    private func scheduleReadTimer(at deadline: NIODeadline) {
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.readTimer = nil
-            guard !self.finished, let current = self.readDeadline else { return }
-            if current > NIODeadline.now() {
-                self.scheduleReadTimer(at: current)
-            } else {
-                self.retried = true  // a timeout is not retried
-                self.receivedAnything = true
-                self.upstreamFailed(HTTPClientError.readTimeout)
-            }
-        }
+    private func readTimedOut() {
+        guard !finished else { return }
+        retried = true  // a timeout is not retried
+        receivedAnything = true
+        upstreamFailed(HTTPClientError.readTimeout)
     }
 
     private func finish(clientReusable: Bool, lastWrite: EventLoopFuture<Void>? = nil) {
         guard !finished else { return }
         finished = true
-        readTimer?.cancel()
-        readTimer = nil
+        readTimer.cancel()
         state.relayPool.relayEnded()
         state.metrics.inFlightChanged(by: -1)
         state.metrics.request(route: plan.route.route.name, method: "GET", status: status == 0 ? 499 : status)
