@@ -41,14 +41,6 @@ public enum SettingKind: Sendable, Hashable {
         }
     }
 
-    /// True for list-valued settings (comma-separated in env vars and flags).
-    public var isList: Bool {
-        switch self {
-        case .uidList, .stringList, .intList: return true
-        default: return false
-        }
-    }
-
     /// Placeholder for help text, e.g. `<seconds>`.
     public var valueName: String {
         switch self {

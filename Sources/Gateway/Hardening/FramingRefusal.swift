@@ -20,8 +20,11 @@ struct FramingRefusal: Error, Sendable, Equatable, CustomStringConvertible {
 
     var description: String { "\(status.code) \(code): \(message)" }
 
-    /// The JSON body (`{"status":"error","error":...,"message":...}`, as every pingate error).
-    var body: ByteBuffer { GatewayErrorResponse(status, code: code, message: message).body }
+    /// The refusal as pingate's JSON error (`{"status":"error","error":...,"message":...}`).
+    var error: GatewayErrorResponse { GatewayErrorResponse(status, code: code, message: message) }
+
+    /// The JSON body.
+    var body: ByteBuffer { error.body }
 
     // MARK: - The refusals
 

@@ -94,9 +94,4 @@ final class RawInputTap: ChannelInboundHandler, RemovableChannelHandler {
         if let third { context.write(wrapInboundOut(third), promise: nil) }
         context.flush()
     }
-
-    /// Closes the whole channel (the end of a lingering close).
-    func closeNow() {
-        context?.close(promise: nil)
-    }
 }

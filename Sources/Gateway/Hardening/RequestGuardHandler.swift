@@ -318,14 +318,8 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func writeRefusal(_ refusal: FramingRefusal, headOnly: Bool, context: ChannelHandlerContext) {
         lingering = true
-        let body = refusal.body
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Cache-Control", value: "no-store")
-        headers.add(name: "Connection", value: "close")
-        let status = HTTPResponseStatus(statusCode: refusal.status.code, reasonPhrase: refusal.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        let (head, body) = refusal.error.nioParts(version: .http1_1, extra: [("Connection", "close")])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !headOnly {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
@@ -376,14 +370,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             responseStarted = false
         }
         context.write(data, promise: promise)
-        if case .end = part, inFlight == 0 {
-            if let pending = pendingRefusal {
-                pendingRefusal = nil
-                writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
-            } else {
-                connectionBecameIdleIfDone(context: context)
-            }
-        }
+        if case .end = part { responseEnded(context: context) }
     }
 
     /// Writes a complete response that is already HTTP/1.1 bytes (a cache hit's stored head, its own lines, its body) for
@@ -397,13 +384,17 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inFlight = max(0, inFlight - 1)
         responseStarted = false
         tap.writeAndFlush(head, lines, body)
-        if inFlight == 0, let context {
-            if let pending = pendingRefusal {
-                pendingRefusal = nil
-                writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
-            } else {
-                connectionBecameIdleIfDone(context: context)
-            }
+        if let context { responseEnded(context: context) }
+    }
+
+    /// A response ended: with none left in flight, a refusal held back for it goes out, else the idle clock starts.
+    private func responseEnded(context: ChannelHandlerContext) {
+        guard inFlight == 0 else { return }
+        if let pending = pendingRefusal {
+            pendingRefusal = nil
+            writeRefusal(pending.refusal, headOnly: pending.headOnly, context: context)
+        } else {
+            connectionBecameIdleIfDone(context: context)
         }
     }
 

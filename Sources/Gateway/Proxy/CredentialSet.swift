@@ -35,14 +35,9 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
         self.foldedNames = Set(fields.map { HeaderPolicy.folded($0.name.canonicalName) })
     }
 
-    /// ``headerNames`` folded (`-` and `_` alike), computed once: every forwarded request checks its fields against them.
+    /// The credential header names, lowercased and folded (`-` and `_` alike), computed once: a client's own copies
+    /// are always stripped, and every forwarded request checks its fields against them.
     let foldedNames: Set<String>
-
-    /// Header names (lowercased) that are credentials: a client's own copies are always stripped.
-    var headerNames: [String] { fields.map { $0.name.canonicalName } }
-
-    /// Raw secret values, for redaction checks only.
-    var secretValues: [String] { fields.map(\.value) }
 
     public var description: String { "CredentialSet(\(fields.map { $0.name.canonicalName + "=<redacted>" }.joined(separator: ", ")))" }
 }

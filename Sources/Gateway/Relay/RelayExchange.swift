@@ -165,15 +165,8 @@ final class RelayExchange {
     // MARK: - Answers
 
     private func writeHead(_ head: HTTPResponseHead) {
-        let now = state.clock.now()
-        if let sentAt {
-            upstreamDuration = now - sentAt
-            state.metrics.upstreamDuration(now - sentAt)
-        }
-        state.readiness.upstreamAnswered()
-        state.limiter.upstreamResponded(
-            status: Int(head.status.code), retryAfter: head.headers.first(name: "retry-after"),
-            now: now, wallClockSeconds: state.clock.wallClockSeconds()
+        upstreamDuration = state.upstreamAnswered(
+            status: Int(head.status.code), retryAfter: head.headers.first(name: "retry-after"), sentAt: sentAt ?? plan.started
         )
         upstreamReusable = head.isKeepAlive
         status = Int(head.status.code)
@@ -193,11 +186,9 @@ final class RelayExchange {
         let error = Self.clientError(error)
         state.metrics.upstreamError(kind: UpstreamFailure.kind(of: error))
         let failure = UpstreamFailure.response(for: error)
-        var extra: [(String, String)] = []
-        if let cacheStatus = plan.cacheStatus { extra.append(("Cache-Status", cacheStatus)) }
-        extra.append(("X-Request-Id", plan.requestID))
-        extra.append(("Date", state.dates.current))  // as Hummingbird stamps the async path's answers
-        let (head, body) = failure.nioParts(version: plan.clientVersion, extra: extra)
+        let (head, body) = failure.nioParts(
+            version: plan.clientVersion, extra: state.answerFields(cacheStatus: plan.cacheStatus, requestID: plan.requestID)
+        )
         status = Int(head.status.code)
         bytesOut = body.readableBytes
         headWritten = true

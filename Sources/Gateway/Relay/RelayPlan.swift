@@ -24,13 +24,3 @@ struct RelayPlan {
     /// Monotonic time the request was decided.
     let started: Duration
 }
-
-/// What the event loop does with a request that is not a cache hit.
-enum RelayDecision {
-    /// Hand it to the async path.
-    case passOn
-    /// Answer it here with this complete response (a 429 from a budget).
-    case answer(head: HTTPResponseHead, body: ByteBuffer)
-    /// Relay it upstream from the event loop.
-    case relay(RelayPlan)
-}

@@ -64,14 +64,13 @@ final class CacheHitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(var head):
             if downstreamPending == 0 {
-                if let hit = fastPath.hit(head, peer: context.channel.remoteAddress) {
+                switch fastPath.decide(head, channel: context.channel) {
+                case .passOn:
+                    break
+                case .hit(let hit):
                     swallowing = true
                     answer(hit, to: head, context: context)
                     return
-                }
-                switch fastPath.relayDecision(head, channel: context.channel) {
-                case .passOn:
-                    break
                 case .answer(let responseHead, let body):
                     swallowing = true
                     writeComplete(responseHead, body: body, keepAlive: head.isKeepAlive, context: context)

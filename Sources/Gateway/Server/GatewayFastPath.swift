@@ -55,16 +55,40 @@ struct GatewayFastPath: Sendable {
         }
     }
 
-    /// The fresh hit for this request, or nil to pass the request to the async path.
-    func hit(_ head: HTTPRequestHead, peer: SocketAddress?) -> Hit? {
-        // With per-client limits, hits count against the client's budget; that (and its 429) is the async path's job.
-        guard let cache = state.cache, !state.hasClientLimit, head.method == .GET || head.method == .HEAD else { return nil }
+    /// What the event loop does with a request that passed the guard, or `.passOn` for the async path.
+    ///
+    /// The checks both kinds of answer share (an origin-form target outside `/_pingate/`, the route) are made
+    /// once here, and the limiter is read once.
+    func decide(_ head: HTTPRequestHead, channel: any Channel) -> FastDecision {
         let target = head.uri
-        guard target.utf8.first == UInt8(ascii: "/"), !AdminResponder.owns(target),
+        guard head.method == .GET || head.method == .HEAD,
+              target.utf8.first == UInt8(ascii: "/"), !AdminResponder.owns(target)
+        else { return .passOn }
+        let route = state.routes.resolve(target)
+        let limiter = state.limiter
+        if let hit = hit(head, route: route.route, limiter: limiter, peer: channel.remoteAddress) { return .hit(hit) }
+        return relayDecision(head, route: route, limiter: limiter, channel: channel)
+    }
+
+    /// What ``decide(_:channel:)`` chose.
+    enum FastDecision {
+        /// Hand it to the async path.
+        case passOn
+        /// Answer it from the cache.
+        case hit(Hit)
+        /// Answer it here with this complete response (a 429 from a budget).
+        case answer(head: HTTPResponseHead, body: ByteBuffer)
+        /// Relay it upstream from the event loop.
+        case relay(RelayPlan)
+    }
+
+    /// The fresh hit for this request, or nil.
+    private func hit(_ head: HTTPRequestHead, route: GatewayRoute, limiter: RateLimiter, peer: SocketAddress?) -> Hit? {
+        // With per-client limits, hits count against the client's budget; that (and its 429) is the async path's job.
+        guard let cache = state.cache, limiter.configuration.client == nil, route.cacheEnabled,
               !head.headers.contains(name: "cache-control"), !head.headers.contains(name: "pragma")
         else { return nil }
-        let route = state.routes.resolve(target).route
-        guard route.cacheEnabled else { return nil }
+        let target = head.uri
         let headers = head.headers
         guard let (entry, age) = cache.freshEntry(target: target, profile: route.name, now: state.clock.now(), headerValue: { name in
             let values = headers[name.canonicalName]
@@ -92,17 +116,15 @@ struct GatewayFastPath: Sendable {
     /// about 400 µs of CPU per pass-through GET here; the relay stays on the client's event loop with a per-loop
     /// upstream pool. Everything with a body, cacheable reads (coalescing, storing), HEAD, TLS upstreams, unix
     /// sockets and queueing keep the async path. Over-budget requests of the relayable kind get their 429 here.
-    func relayDecision(_ head: HTTPRequestHead, channel: any Channel) -> RelayDecision {
-        guard head.method == .GET, head.version == .http1_1, state.limiter.configuration.maxWait == .zero else { return .passOn }
+    private func relayDecision(_ head: HTTPRequestHead, route: RouteTable.Entry, limiter: RateLimiter, channel: any Channel) -> FastDecision {
+        guard head.method == .GET, head.version == .http1_1, limiter.configuration.maxWait == .zero else { return .passOn }
         let headers = head.headers
         guard !headers.contains(name: "transfer-encoding"),
               headers.first(name: "content-length").map({ $0 == "0" }) ?? true,
               !headers.contains(name: "expect")
         else { return .passOn }
         let target = head.uri
-        guard target.utf8.first == UInt8(ascii: "/"), !AdminResponder.owns(target) else { return .passOn }
         if case .unixDomainSocket? = channel.localAddress { return .passOn }  // the client identity needs the peer uid
-        let route = state.routes.resolve(target)
         // Beyond the upstream connection limit, AsyncHTTPClient's pool queues the request.
         guard route.route.upstream.scheme == "http", state.relayPool.relaysInProgress < state.configuration.upstreamConnections else { return .passOn }
         var cacheStatus: String?
@@ -118,24 +140,22 @@ struct GatewayFastPath: Sendable {
         let now = state.clock.now()
         let client = ClientIdentity.resolve(declared: headers.first(name: "x-pingate-client"), peer: channel.remoteAddress, peerUID: nil)
         let requestID = RequestIdentifier.resolve(headers.first(name: "x-request-id"))
-        let routeClass = state.routeClass(of: route.route, method: "GET", target: target)
+        let routeClass = state.routeClass(of: route.route, method: "GET", target: target, budgets: limiter.configuration)
         let limit: LimitInfo?
-        switch state.limiter.admit(routeClass: routeClass, client: client, now: now) {
+        switch limiter.admit(routeClass: routeClass, client: client, now: now) {
         case .allowed(let info):
             limit = info
         case .delayed(_, let reservation, _):
             // Not reached with maxWait 0; queueing is the async path's job.
-            state.limiter.cancel(reservation, now: now)
+            limiter.cancel(reservation, now: now)
             return .passOn
         case .rejected(let rejection):
             state.metrics.rejected(budget: rejection.budget, client: rejection.client)
             state.metrics.request(route: route.route.name, method: "GET", status: 429)
             let error = GatewayErrorResponse.rateLimited(budget: rejection.budget, client: client, retryAfter: rejection.retryAfter, info: rejection.limit)
-            var extra: [(String, String)] = []
-            if let cacheStatus { extra.append(("Cache-Status", cacheStatus)) }
-            extra.append(("X-Request-Id", requestID))
-            extra.append(("Date", state.dates.current))  // as Hummingbird stamps the async path's answers
-            let (responseHead, body) = error.nioParts(version: head.version, extra: extra)
+            let (responseHead, body) = error.nioParts(
+                version: head.version, extra: state.answerFields(cacheStatus: cacheStatus, requestID: requestID)
+            )
             state.accessLog?.recordFast(
                 client: client, method: "GET", target: target, status: 429, bytesOut: body.readableBytes,
                 cacheStatus: cacheStatus, requestID: requestID, wallClock: state.clock.wallClockSeconds(),

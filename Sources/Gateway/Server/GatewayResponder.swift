@@ -36,12 +36,9 @@ struct GatewayResponder: HTTPResponder {
             channel: context.channel,
             logger: context.logger
         )
+        // A declared body over maxBodyBytes never gets here: the request guard refuses it (413) from the head.
         var response: Response
-        if let maxBody = state.configuration.maxBodyBytes,
-           let length = request.headers[.contentLength].flatMap(Int.init), length > maxBody {
-            response = GatewayErrorResponse(.contentTooLarge, code: "body_too_large", message: "request body of \(length) bytes exceeds the limit of \(maxBody)").response()
-            response.headers[.connection] = "close"
-        } else if let cache = state.cache, route.route.cacheEnabled, request.method == .get || request.method == .head {
+        if let cache = state.cache, route.route.cacheEnabled, request.method == .get || request.method == .head {
             response = await cachedRead(&exchange, cache: cache)
         } else {
             response = await forward(&exchange, cacheStatus: state.cache == nil ? nil : CacheStatus.forwarded(.method))
@@ -70,7 +67,8 @@ struct GatewayResponder: HTTPResponder {
             switch cache.lookup(target: exchange.target, profile: exchange.route.route.name, requestHeaders: request.headers, now: state.clock.now()) {
             case .fresh(let entry, let age):
                 // Hits never spend upstream budget, but count against a per-client limit when one is set.
-                if state.hasClientLimit, case .rejected(let rejection) = state.limiter.admitClientOnly(client: exchange.client, now: state.clock.now()) {
+                let limiter = state.limiter
+                if limiter.configuration.client != nil, case .rejected(let rejection) = limiter.admitClientOnly(client: exchange.client, now: state.clock.now()) {
                     exchange.limitDecision = "rejected:" + rejection.budget
                     state.metrics.rejected(budget: rejection.budget, client: rejection.client)
                     return rateLimited(exchange, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
@@ -201,7 +199,6 @@ struct GatewayResponder: HTTPResponder {
         let cacheStatus = CacheStatus.forwarded(reason, stored: result.isStored)
         exchange.cacheStatus = cacheStatus.description
         fields.append(cacheStatus.field)
-        fields[.contentLength] = String(buffered.readableBytes)
         exchange.addLimitHeaders(to: &fields)
         return Response(status: answer.status, headers: fields, body: .init(byteBuffer: buffered))
     }
@@ -235,8 +232,11 @@ struct GatewayResponder: HTTPResponder {
 
     /// Spends the budgets (waiting in line when allowed), then sends upstream and feeds pushback back to the limiter.
     private func admitAndSend(_ exchange: inout Exchange) async -> SendResult {
-        let routeClass = state.routeClass(of: exchange.route.route, method: exchange.request.method.rawValue, target: exchange.target)
-        switch state.limiter.admit(routeClass: routeClass, client: exchange.client, now: state.clock.now()) {
+        let limiter = state.limiter
+        let routeClass = state.routeClass(
+            of: exchange.route.route, method: exchange.request.method.rawValue, target: exchange.target, budgets: limiter.configuration
+        )
+        switch limiter.admit(routeClass: routeClass, client: exchange.client, now: state.clock.now()) {
         case .allowed(let info):
             exchange.limit = info
             exchange.limitDecision = "allowed"
@@ -259,13 +259,8 @@ struct GatewayResponder: HTTPResponder {
         let sent = state.clock.now()
         do {
             let answer = try await exchange.route.forwarder.send(exchange.request, body: exchange.body, target: exchange.target, requestID: exchange.requestID, logger: exchange.logger)
-            let now = state.clock.now()
-            state.readiness.upstreamAnswered()
-            exchange.upstreamDuration = now - sent
-            state.metrics.upstreamDuration(now - sent)
-            state.limiter.upstreamResponded(
-                status: answer.status.code, retryAfter: answer.headers.first(name: "retry-after"),
-                now: now, wallClockSeconds: state.clock.wallClockSeconds()
+            exchange.upstreamDuration = state.upstreamAnswered(
+                status: answer.status.code, retryAfter: answer.headers.first(name: "retry-after"), sentAt: sent
             )
             return .answered(answer)
         } catch {

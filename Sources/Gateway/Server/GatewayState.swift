@@ -48,11 +48,30 @@ final class GatewayState: Sendable {
 
     /// The rate class a request is charged to; "" when no class budgets are configured (classifying, which
     /// normalises the path, would then be wasted work on every forwarded request).
-    func routeClass(of route: GatewayRoute, method: String, target: String) -> String {
+    func routeClass(of route: GatewayRoute, method: String, target: String, budgets: RateLimiter.Configuration) -> String {
         if let rateClass = route.rateClass { return rateClass }
-        guard !limiter.configuration.classBudgets.isEmpty else { return "" }
-        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
-        return configuration.routeClasses.classify(method: method, path: path)
+        guard !budgets.classBudgets.isEmpty else { return "" }
+        return configuration.routeClasses.classify(method: method, path: target)  // the classifier drops the query
+    }
+
+    /// The bookkeeping of an upstream answer (both request paths): readiness, the latency histogram, and the
+    /// limiter's view of pushback (`429`/`503` with `Retry-After`). Returns how long the upstream took.
+    func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration) -> Duration {
+        let now = clock.now()
+        readiness.upstreamAnswered()
+        metrics.upstreamDuration(now - sentAt)
+        limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds())
+        return now - sentAt
+    }
+
+    /// The fields every answer pingate makes on the event loop carries after its own: `Cache-Status` (when the
+    /// cache is on), `X-Request-Id`, and `Date` (Hummingbird stamps the async path's answers the same way).
+    func answerFields(cacheStatus: String?, requestID: String) -> [(String, String)] {
+        var fields: [(String, String)] = []
+        if let cacheStatus { fields.append(("Cache-Status", cacheStatus)) }
+        fields.append(("X-Request-Id", requestID))
+        fields.append(("Date", dates.current))
+        return fields
     }
 
     /// Installs new budgets (a reload changed them); budgets start afresh, a pushback pause carries over.
@@ -67,9 +86,6 @@ final class GatewayState: Sendable {
         limiterBox.withLock { $0 = replacement }
         return true
     }
-
-    /// Whether a per-client budget is configured (hits then count against it, on the async path).
-    var hasClientLimit: Bool { limiter.configuration.client != nil }
 }
 
 /// Single-flight key: one cache primary key.

@@ -375,16 +375,6 @@ struct HardeningFramingTests {
             #expect(try await h.send(.GET, Self.list).status == 200)
         }
     }
-
-    /// Polls `condition` until it holds or 5 s pass.
-    static func eventually(_ condition: @Sendable () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
-    }
 }
 
 /// A thread-safe one-way flag.
