@@ -10,8 +10,13 @@ struct PassphraseOptions: ParsableArguments {
 
     /// Resolves the passphrase or throws a one-line error.
     func resolve(prompt: String = "Vault passphrase: ") throws -> Passphrase {
+        try Self.resolve(file: passphraseFile, prompt: prompt)
+    }
+
+    /// The same order with the passphrase file given directly (e.g. from the config file).
+    static func resolve(file: String?, prompt: String = "Vault passphrase: ") throws -> Passphrase {
         if let fromEnv = PassphraseReader.fromEnvironment("PINGATE_PASSPHRASE") { return fromEnv }
-        if let file = passphraseFile { return try PassphraseReader.fromFile(file) }
+        if let file { return try PassphraseReader.fromFile(file) }
         if isatty(STDIN_FILENO) == 1 { return try PassphraseReader.prompt(prompt) }
         throw ValidationFailure("no passphrase: set PINGATE_PASSPHRASE, pass --passphrase-file FILE, or run on a terminal")
     }

@@ -14,18 +14,11 @@ import Vault
 struct Reloader: Service, CustomStringConvertible {
     var description: String { "Reloader" }
 
-    /// A reloaded configuration and the vault it names.
-    struct Loaded: Sendable {
-        let configuration: GatewayConfiguration
-        let vaultPath: String
-    }
-
     let vaultPath: String
-    let passphrase: @Sendable () throws -> Passphrase
+    let passphrase: Passphrase
     let routes: [GatewayRoute]
-    /// Loads the config file again; nil when pingate runs without one.
-    let loadConfiguration: (@Sendable () throws -> Loaded)?
-    let configPath: String?
+    /// The config file and how to load every layer again; nil when pingate runs without one.
+    let config: (path: String, load: @Sendable () throws -> SettingsLoad.Loaded)?
     let server: GatewayServer
     let store: CredentialStore
     let metrics: GatewayMetrics
@@ -42,23 +35,23 @@ struct Reloader: Service, CustomStringConvertible {
     /// One reload: the config first (its credential mappings and vault path), then the vault.
     func reload(_ current: (vaultPath: String, routes: [GatewayRoute])) -> (vaultPath: String, routes: [GatewayRoute]) {
         var next = current
-        if let loadConfiguration {
+        if let config {
             do {
-                let loaded = try loadConfiguration()
+                let loaded = try config.load()
                 let outcome = try server.reload(loaded.configuration)
                 next = (loaded.vaultPath, loaded.configuration.allRoutes)
                 logger.notice("configuration reloaded", metadata: [
-                    "config": "\(configPath ?? "")", "rate_limits": "\(outcome.budgetsChanged ? "replaced" : "unchanged")",
+                    "config": "\(config.path)", "rate_limits": "\(outcome.budgetsChanged ? "replaced" : "unchanged")",
                 ])
                 if !outcome.needRestart.isEmpty {
                     logger.warning("changed settings apply only after a restart: \(outcome.needRestart.joined(separator: ", "))")
                 }
             } catch {
-                logger.error("configuration reload failed, keeping the running configuration: \(error)", metadata: ["config": "\(configPath ?? "")"])
+                logger.error("configuration reload failed, keeping the running configuration: \(error)", metadata: ["config": "\(config.path)"])
             }
         }
         do {
-            let credentials = try CredentialSet.unlockAll(vaultAt: next.vaultPath, passphrase: try passphrase(), routes: next.routes)
+            let credentials = try CredentialSet.unlockAll(vaultAt: next.vaultPath, passphrase: passphrase, routes: next.routes)
             store.replace(byRoute: credentials)
             metrics.vaultReload(succeeded: true)
             logger.notice("vault reloaded; new credentials apply to the next request", metadata: ["vault": "\(next.vaultPath)"])

@@ -28,30 +28,18 @@ struct ServeCommand: AsyncParsableCommand {
         if let vault { flags["vault"] = vault }
         if let passphraseFile { flags["passphrase_file"] = passphraseFile }
         let configFlag = options.config
-        let prepared = try await CLIError.reporting { [flags] () -> Prepared in
-            let settings = try SettingsLoad.load(configFlag: configFlag, environment: environment, flags: flags)
-            for warning in settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
-            let configuration = try SettingsMapping.configuration(from: settings)
-            guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
-                throw ValidationFailure("no vault: pass --vault PATH, set PINGATE_VAULT, or set `vault` in the config file")
-            }
-            let passphraseFile = settings.passphraseFile
-            let readPassphrase: @Sendable () throws -> Passphrase = {
-                if let fromEnv = PassphraseReader.fromEnvironment("PINGATE_PASSPHRASE") { return fromEnv }
-                if let passphraseFile { return try PassphraseReader.fromFile(passphraseFile) }
-                throw ValidationFailure("no passphrase: set PINGATE_PASSPHRASE or pass --passphrase-file FILE")
-            }
-            let passphrase: Passphrase
-            if PassphraseReader.fromEnvironment("PINGATE_PASSPHRASE") == nil, passphraseFile == nil, isatty(STDIN_FILENO) == 1 {
-                passphrase = try PassphraseReader.prompt("Vault passphrase: ")
-            } else {
-                passphrase = try readPassphrase()
-            }
-            let routes = configuration.allRoutes
-            let credentials = try CredentialSet.unlockAll(vaultAt: vaultPath, passphrase: passphrase, routes: routes)
-            return Prepared(settings: settings, configuration: configuration, vaultPath: vaultPath,
+        let load: @Sendable () throws -> SettingsLoad.Loaded = { [flags] in
+            try SettingsLoad.prepare(configFlag: configFlag, environment: environment, flags: flags)
+        }
+        let prepared = try await CLIError.reporting { () -> Prepared in
+            let loaded = try load()
+            for warning in loaded.settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
+            let passphrase = try PassphraseOptions.resolve(file: loaded.settings.passphraseFile)
+            let configuration = loaded.configuration
+            let credentials = try CredentialSet.unlockAll(vaultAt: loaded.vaultPath, passphrase: passphrase, routes: configuration.allRoutes)
+            return Prepared(settings: loaded.settings, configuration: configuration, vaultPath: loaded.vaultPath,
                             store: CredentialStore(byRoute: credentials, defaultRoute: configuration.profile),
-                            reloadPassphrase: { passphrase })
+                            passphrase: passphrase)
         }
         ProcessHardening.disableCoreDumps()
 
@@ -67,22 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in
             readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultPath)"])
         }
-        let configPath = SettingsLoad.configPath(configFlag: configFlag, environment: environment)
-        let flagsAtStart = flags
-        let load: @Sendable () throws -> Reloader.Loaded = {
-            let flags = flagsAtStart
-            let settings = try SettingsLoad.load(configFlag: configFlag, environment: environment, flags: flags)
-            let configuration = try SettingsMapping.configuration(from: settings)
-            guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
-                throw ValidationFailure("no vault: pass --vault PATH, set PINGATE_VAULT, or set `vault` in the config file")
-            }
-            return Reloader.Loaded(configuration: configuration, vaultPath: vaultPath)
-        }
-        let reloadConfiguration = configPath == nil ? nil : load
         let reloader = Reloader(
-            vaultPath: vaultPath, passphrase: prepared.reloadPassphrase, routes: configuration.allRoutes,
-            loadConfiguration: reloadConfiguration, configPath: configPath, server: server,
-            store: prepared.store, metrics: server.metrics, logger: logger
+            vaultPath: vaultPath, passphrase: prepared.passphrase, routes: configuration.allRoutes,
+            config: SettingsLoad.configPath(configFlag: configFlag, environment: environment).map { (path: $0, load: load) },
+            server: server, store: prepared.store, metrics: server.metrics, logger: logger
         )
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server), .init(service: reloader)],
@@ -98,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration: GatewayConfiguration
         let vaultPath: String
         let store: CredentialStore
-        let reloadPassphrase: @Sendable () throws -> Passphrase
+        /// Kept for reloads (the vault is re-read with the same passphrase).
+        let passphrase: Passphrase
     }
 }
 
@@ -113,6 +90,23 @@ extension ServiceGroupConfiguration {
 
 /// Resolves the config file (`--config`, else `$PINGATE_CONFIG`) and loads every layer.
 enum SettingsLoad {
+    /// Settings, the gateway configuration made from them, and the vault they name.
+    struct Loaded: Sendable {
+        let settings: PingateSettings
+        let configuration: GatewayConfiguration
+        let vaultPath: String
+    }
+
+    /// Loads every layer and maps it (at start, and again on SIGHUP).
+    static func prepare(configFlag: String?, environment: [String: String], flags: [String: String]) throws -> Loaded {
+        let settings = try load(configFlag: configFlag, environment: environment, flags: flags)
+        let configuration = try SettingsMapping.configuration(from: settings)
+        guard let vaultPath = settings.vault ?? environment["PINGATE_VAULT"] else {
+            throw ValidationFailure("no vault: pass --vault PATH, set PINGATE_VAULT, or set `vault` in the config file")
+        }
+        return Loaded(settings: settings, configuration: configuration, vaultPath: vaultPath)
+    }
+
     static func load(configFlag: String?, environment: [String: String], flags: [String: String]) throws -> PingateSettings {
         try SettingsLoader.load(file: configPath(configFlag: configFlag, environment: environment), environment: environment, flags: flags)
     }

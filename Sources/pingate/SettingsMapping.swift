@@ -80,20 +80,19 @@ enum SettingsMapping {
             configuration.cache = nil
         }
 
-        // Rate limits.
+        // Rate limits (the settings already carry each rate's default burst when none was given).
         let limits = settings.rateLimit
-        func budget(_ rate: Rate?, _ burst: Int?) throws -> RateBudget? {
-            guard let rate else { return nil }
-            return try RateBudget.validated(rate: rate.perSecond, burst: burst ?? rate.defaultBurst)
+        func budget(_ rate: Rate?, _ burst: Int) throws -> RateBudget? {
+            try rate.map { try RateBudget.validated(rate: $0.perSecond, burst: burst) }
         }
         var classBudgets: [String: RateBudget] = [:]
         for (name, rateClass) in limits.classes {
             classBudgets[name] = try RateBudget.validated(rate: rateClass.rate.perSecond, burst: rateClass.burst)
         }
         configuration.rateLimits = RateLimiter.Configuration(
-            upstream: try budget(limits.rate, settings.source(of: "rate_limit.burst") == .defaultValue ? nil : limits.burst),
+            upstream: try budget(limits.rate, limits.burst),
             classBudgets: classBudgets,
-            client: try budget(limits.clientRate, settings.source(of: "rate_limit.client_burst") == .defaultValue ? nil : limits.clientBurst),
+            client: try budget(limits.clientRate, limits.clientBurst),
             maxWait: .milliseconds(limits.waitMilliseconds),
             maxClients: limits.maxClients
         )
