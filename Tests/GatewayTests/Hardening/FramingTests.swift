@@ -247,9 +247,10 @@ struct HardeningFramingTests {
             try await connection.send("POST /api/pinning HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk)
             // Let the head and first chunk travel (a round trip on another connection) before the rest.
             #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
-            try await connection.send(chunk + chunk)
+            // The rest, terminating chunk included: without the limit this would be a complete upload.
+            try await connection.send(chunk + chunk + "0\r\n\r\n")
             let response = try await connection.readResponse()
-            if let response { #expect(response.status == 413) }
+            #expect(response?.status == 413)  // the upstream waits for the whole body, so no answer has begun
             #expect(try await connection.waitForClose())
             #expect(h.upstream.requests.allSatisfy { !$0.bodyComplete })
         }
@@ -266,14 +267,17 @@ struct HardeningFramingTests {
             #expect(response?.status == 408)
             #expect(try await partial.waitForClose())
 
-            // Dribbling a byte at a time does not reset the timer.
+            // Dribbling a byte at a time does not reset the timer: after dribbling for twice the timeout, the 408 is
+            // already there (were the timer reset per byte, it would come only 2 s after the last byte).
             let dribble = try await RawHTTPConnection.connect(port: h.proxyPort)
             var closed = false
-            for byte in "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
-                do { try await dribble.send([byte]) } catch { closed = true; break }
+            let dribbleStarted = ContinuousClock.now
+            var bytes = Array("GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)[...]
+            while ContinuousClock.now - dribbleStarted < .seconds(4) {
+                do { try await dribble.send([bytes.popFirst() ?? UInt8(ascii: "a")]) } catch { closed = true; break }
                 try await Task.sleep(for: .milliseconds(20))  // the client's pace, not synchronisation
             }
-            #expect((try await dribble.readResponse(timeout: .seconds(20)))?.status == 408 || closed)
+            #expect((try await dribble.readResponse(timeout: .seconds(1)))?.status == 408 || closed)
 
             let silent = try await RawHTTPConnection.connect(port: h.proxyPort)
             #expect(try await silent.waitForClose(timeout: .seconds(20)))

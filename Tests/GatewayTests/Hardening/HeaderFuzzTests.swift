@@ -152,6 +152,8 @@ struct HardeningHeaderFuzzTests {
         let limits = RequestLimits(maxRequestLine: 200, maxHeaderBytes: 400, maxHeaders: 8, maxBodyBytes: 1000)
         let names = ["Host", "host", "Content-Length", "content-length", "Transfer-Encoding", "TRANSFER-ENCODING", "X-A", "Origin"]
         let values = ["localhost", "evil", "5", "00", "1001", "-1", "1 2", "+3", "", "chunked", "Chunked", " chunked ", "gzip, chunked", "identity", "chunked,chunked", "99999999999999999999"]
+        var accepted = 0, refused = 0
+        defer { #expect(accepted > 0 && refused > 0, "the fuzz must exercise both outcomes (\(accepted) accepted, \(refused) refused)") }
         for _ in 0..<20_000 {
             var headers = HTTPHeaders()
             for _ in 0..<Int.random(in: 0...6, using: &rng) {
@@ -162,9 +164,11 @@ struct HardeningHeaderFuzzTests {
             let head = HTTPRequestHead(version: version, method: [.GET, .POST, .CONNECT, .HEAD].randomElement(using: &rng)!, uri: uri, headers: headers)
             let refusal = FramingValidator.check(head, limits: limits, access: AccessPolicy())
             if let refusal {
+                refused += 1
                 #expect((400..<500).contains(refusal.status.code))
                 continue
             }
+            accepted += 1
             // Accepted: the framing is unambiguous.
             let te = headers["transfer-encoding"]
             let cl = headers["content-length"]
@@ -193,6 +197,8 @@ struct HardeningHeaderFuzzTests {
             "GET / HTTP/1.0\r\nHost: 127.0.0.1:8787\r\n\r\nGET /b HTTP/1.1\r\nHost: [::1]\r\n\r\n",
         ]
         let inserts = ["\r\n", "\n", "\r", " ", "\t", ":", ",", "0", "f", "Transfer-Encoding: chunked\r\n", "Content-Length: 7\r\n", "Host: evil\r\n", "\u{0}", "ff\r\n"]
+        var headsPassed = 0, refusalsWritten = 0
+        defer { #expect(headsPassed > 0 && refusalsWritten > 0, "the fuzz must exercise both outcomes (\(headsPassed) heads passed, \(refusalsWritten) refusals)") }
         for iteration in 0..<3_000 {
             var bytes = Array(seeds.randomElement(using: &rng)!.utf8)
             for _ in 0..<Int.random(in: 0...4, using: &rng) {
@@ -211,15 +217,19 @@ struct HardeningHeaderFuzzTests {
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits.decoderLimits
             )
             try channel.pipeline.syncOperations.addHandler(guardHandler)
+            // Connected, as an accepted socket is (the guard starts its checks on activation).
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8787)).wait()
             // Split the bytes at a random point: two reads.
             let split = Int.random(in: 0...bytes.count, using: &rng)
             for part in [bytes[..<split], bytes[split...]] where !part.isEmpty {
                 try? channel.writeInbound(ByteBuffer(bytes: part))
+                channel.pipeline.fireChannelReadComplete()  // as a socket read ends: the guard releases held heads then
             }
             var bodyBytes = 0
             while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {
                 switch part {
                 case .head(let head):
+                    headsPassed += 1
                     bodyBytes = 0
                     #expect(FramingValidator.check(head, limits: limits, access: AccessPolicy()) == nil, "iteration \(iteration)")
                     #expect(head.headers["host"].count <= 1)
@@ -233,6 +243,7 @@ struct HardeningHeaderFuzzTests {
             var output = ByteBuffer()
             while var chunk = try? channel.readOutbound(as: ByteBuffer.self) { output.writeBuffer(&chunk) }
             if output.readableBytes > 0 {
+                refusalsWritten += 1
                 let text = String(buffer: output)
                 #expect(text.hasPrefix("HTTP/1.1 4"), "iteration \(iteration): \(text.prefix(40))")
                 #expect(text.contains("\"status\":\"error\""))
