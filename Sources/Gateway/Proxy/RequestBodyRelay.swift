@@ -71,12 +71,17 @@ final class RequestBodyRelay: AsyncSequence, Sendable {
 extension Response {
     /// The same response, whose body, once written (or failed), closes `relay` before Hummingbird drains the
     /// request body.
-    consuming func closing(_ relay: RequestBodyRelay) -> Response {
+    ///
+    /// When writing fails (the upstream broke its body), the connection cannot carry anything more: `channel` is
+    /// closed first, which also ends a pull stuck on a client that stalled mid-upload (waiting for that pull
+    /// left such a client without an answer or a close).
+    consuming func closing(_ relay: RequestBodyRelay, channel: any Channel) -> Response {
         let original = self.body
         self.body = ResponseBody(contentLength: original.contentLength) { writer in
             do {
                 try await original.write(writer)
             } catch {
+                channel.close(promise: nil)
                 await relay.close()
                 throw error
             }

@@ -44,7 +44,7 @@ struct GatewayResponder: HTTPResponder {
             response = await forward(&exchange, cacheStatus: state.cache == nil ? nil : CacheStatus.forwarded(.method))
         }
         response.headers[.xRequestID] = exchange.requestID
-        response = response.closing(exchange.body)
+        response = response.closing(exchange.body, channel: exchange.channel)
         state.metrics.request(route: route.route.name, method: request.method.rawValue, status: response.status.code)
         state.accessLog?.record(exchange: exchange, status: response.status.code, responseHeaders: response.headers,
                                 duration: state.clock.now() - started, wallClock: state.clock.wallClockSeconds())
