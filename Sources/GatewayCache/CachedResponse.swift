@@ -1,22 +1,18 @@
 import HTTPTypes
 import NIOCore
 
-/// One stored response. Immutable, so a hit hands it out without copying.
-///
-/// Stored in HTTP/1.1 wire form, one buffer per entry: the status line and the header fields (each
-/// `name: value\r\n`, without `Age`), then the body. A hit writes ``head`` and ``body`` (slices sharing that
-/// buffer) around its own `Age`/`Cache-Status` lines; ``headers`` is parsed back only for the rarer answers
-/// built as `HTTPFields`. Why: an `HTTPFields` copy plus a separate body buffer cost about 400 bytes of heap per
-/// entry beyond the bytes themselves (the bound for all bookkeeping is 512).
+/// One stored response: status, fields and body, with its freshness. Immutable, so a hit hands it out without
+/// copying. Transport-neutral: how a server writes it (for example an HTTP/1.1 head it encoded once) travels in
+/// ``attachment``, which the cache stores beside the entry and never reads.
 public final class CachedResponse: Sendable {
     /// Upstream status.
     public let status: HTTPResponse.Status
-    /// Status line, fields, body (see the type's description).
-    public let wire: ByteBuffer
-    /// Bytes of ``wire`` before the body: the status line and the fields, without the blank line that ends a head.
-    public let headLength: Int
-    /// Whether the stored fields carry a `Date` (hits without one get the server's).
-    public let hasDate: Bool
+    /// Upstream fields as stored (without `Age`, which is recomputed per hit, see ``age(at:)``).
+    public let headers: HTTPFields
+    /// The full body.
+    public let body: ByteBuffer
+    /// What the server stored beside the entry (see the type's description).
+    public let attachment: (any Sendable)?
     /// Monotonic time of storing.
     public let storedAt: Duration
     /// Fresh while `now < expiresAt` (and not ``mustRevalidate``).
@@ -34,64 +30,28 @@ public final class CachedResponse: Sendable {
     let vary: VarySelector
 
     init(
-        status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, storedAt: Duration,
+        status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, attachment: (any Sendable)?, storedAt: Duration,
         ageOrigin: Duration, expiresAt: Duration, mustRevalidate: Bool, staleIfErrorUntil: Duration?,
-        costBeyondWire: Int, vary: VarySelector
+        costBeyondBody: Int, vary: VarySelector
     ) {
-        let wire = Self.encode(status: status, headers: headers, body: body)
+        var fields = headers
+        fields[.age] = nil
         self.status = status
-        self.wire = wire
-        self.headLength = wire.readableBytes - body.readableBytes
-        self.hasDate = headers[.date] != nil
+        self.headers = fields
+        self.body = body
+        self.attachment = attachment
         self.storedAt = storedAt
         self.ageOrigin = ageOrigin
         self.expiresAt = expiresAt
         self.mustRevalidate = mustRevalidate
         self.staleIfErrorUntil = staleIfErrorUntil
-        self.cost = wire.readableBytes + costBeyondWire
+        self.cost = body.readableBytes + Self.fieldBytes(fields) + costBeyondBody
         self.vary = vary
     }
 
-    /// The status line and fields as stored (a slice of ``wire``; no copy).
-    public var head: ByteBuffer { wire.getSlice(at: wire.readerIndex, length: headLength)! }
-
-    /// The full body (a slice of ``wire``; no copy).
-    public var body: ByteBuffer { wire.getSlice(at: wire.readerIndex + headLength, length: wire.readableBytes - headLength)! }
-
-    /// Upstream headers as given to ``ResponseCache/store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:)``
-    /// minus `Age` (recomputed per hit, see ``age(at:)``), parsed back from ``head``.
-    public var headers: HTTPFields {
-        var fields = HTTPFields()
-        let text = String(decoding: head.readableBytesView, as: UTF8.self)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true).dropFirst() {
-            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
-            var value = line[line.index(after: colon)...]
-            if value.first == " " { value = value.dropFirst() }
-            fields.append(HTTPField(name: name, value: String(value)))
-        }
-        return fields
-    }
-
-    /// `HTTP/1.1 <code> <reason>\r\n`, each field as `name: value\r\n` (without `Age`), then the body.
-    static func encode(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer) -> ByteBuffer {
-        var headBytes = 17 + status.reasonPhrase.utf8.count
-        for field in headers where field.name != .age {
-            headBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4
-        }
-        var wire = ByteBufferAllocator().buffer(capacity: headBytes + body.readableBytes)
-        wire.writeStaticString("HTTP/1.1 ")
-        wire.writeString(String(status.code))
-        wire.writeStaticString(" ")
-        wire.writeString(status.reasonPhrase)
-        wire.writeStaticString("\r\n")
-        for field in headers where field.name != .age {
-            wire.writeString(field.name.rawName)
-            wire.writeStaticString(": ")
-            wire.writeString(field.value)
-            wire.writeStaticString("\r\n")
-        }
-        wire.writeImmutableBuffer(body)
-        return wire
+    /// Bytes of the fields as `name: value` lines, what they cost in memory and on the wire.
+    static func fieldBytes(_ fields: HTTPFields) -> Int {
+        fields.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
     }
 
     // MARK: - Time
@@ -121,7 +81,6 @@ public final class CachedResponse: Sendable {
     // MARK: - Serving
 
     /// `headers` plus `Age` and a `Cache-Status` member, ready to send.
-    /// Allocates a copy of the fields; servers writing fields one by one can skip this.
     public func responseHeaders(age: Int, cacheStatus: CacheStatus) -> HTTPFields {
         var fields = self.headers
         fields[.age] = String(age)

@@ -97,6 +97,16 @@ public final class ResponseCache: Sendable {
         return .normal
     }
 
+    /// The same classification from raw field values (`Cache-Control` and `Pragma` lines), for servers that
+    /// do not keep `HTTPFields`.
+    public func requestDirectives(cacheControl: [String], pragma: [String]) -> RequestCacheMode {
+        let directives = CacheControl(parsing: cacheControl.joined(separator: ","))
+        if directives.noStore { return .bypass }
+        if directives.noCache || directives.maxAge == 0 { return .refresh }
+        if pragma.contains(where: { CacheControl(parsing: $0).noCache }) { return .refresh }
+        return .normal
+    }
+
     /// Whether a method's successful response must trigger ``invalidate(afterWriteTo:status:responseHeaders:)``:
     /// everything except GET, HEAD, OPTIONS and TRACE (RFC 9110 §9.2.1 safe methods).
     public static func isUnsafe(_ method: HTTPRequest.Method) -> Bool {
@@ -117,9 +127,17 @@ public final class ResponseCache: Sendable {
     ///   - countsMiss: false for a probe that will be followed by a counted lookup (the server's fast path),
     ///     so one request is never counted as two misses.
     public func lookup(target: String, profile: String, requestHeaders: HTTPFields, now: Duration, countsMiss: Bool = true) -> CacheLookup {
+        lookup(target: target, profile: profile, now: now, countsMiss: countsMiss) { requestHeaders[$0] }
+    }
+
+    /// ``lookup(target:profile:requestHeaders:now:countsMiss:)`` with request header values (for `Vary`) read
+    /// through `headerValue`, so the caller needs no `HTTPFields`.
+    public func lookup(
+        target: String, profile: String, now: Duration, countsMiss: Bool = true, headerValue: (HTTPField.Name) -> String?
+    ) -> CacheLookup {
         let key = PrimaryKey(target: target, profile: profile)
         return self.state.withLock { state in
-            guard let slot = state.table.find(key, requestHeaders: requestHeaders) else {
+            guard let slot = state.table.find(key, headerValue: headerValue) else {
                 if countsMiss { state.statistics.misses += 1 }
                 return .miss
             }
@@ -133,6 +151,11 @@ public final class ResponseCache: Sendable {
             state.statistics.hits += 1
             return .fresh(entry, age: age)
         }
+    }
+
+    /// Whether a fill that began with `token` may still store (no invalidation covering its target since).
+    public func isCurrent(_ token: FillToken) -> Bool {
+        self.state.withLock { Self.fillIsCurrent(token, in: $0) }
     }
 
     /// A fresh hit or nothing, for a server's fast path: never counts a miss (the slow path that follows
@@ -197,11 +220,12 @@ public final class ResponseCache: Sendable {
     ///   - body: The complete body; kept as is unless its storage is much larger than its bytes.
     ///   - now: Monotonic time.
     ///   - fill: Token from ``beginFill(target:)`` taken before the upstream request.
+    ///   - attachment: What the server keeps beside the entry (for example the head it writes for hits).
     /// - Returns: `.stored`, or why not (`.superseded` when an invalidation raced the fill).
     @discardableResult
     public func store(
         target: String, profile: String, requestHeaders: HTTPFields, status: HTTPResponse.Status,
-        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken
+        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken, attachment: (any Sendable)? = nil
     ) -> StoreResult {
         let key = PrimaryKey(target: target, profile: profile)
         if case .doNotStore(let reason) = self.storability(
@@ -243,9 +267,9 @@ public final class ResponseCache: Sendable {
         }
 
         let entry = CachedResponse(
-            status: status, headers: responseHeaders, body: body, storedAt: now, ageOrigin: ageOrigin,
+            status: status, headers: responseHeaders, body: body, attachment: attachment, storedAt: now, ageOrigin: ageOrigin,
             expiresAt: expiresAt, mustRevalidate: directives.noCache, staleIfErrorUntil: staleIfErrorUntil,
-            costBeyondWire: Self.cost(key: key, vary: vary) + self.configuration.entryOverhead, vary: vary
+            costBeyondBody: Self.cost(key: key, vary: vary) + self.configuration.entryOverhead, vary: vary
         )
         guard entry.cost <= self.configuration.maxBytes else {
             self.remove(target: target, profile: profile, requestHeaders: requestHeaders)
@@ -389,8 +413,7 @@ public final class ResponseCache: Sendable {
         return .seconds(max(0, expires - date))
     }
 
-    /// Bytes an entry costs beyond its wire form (status line, fields, body) and the fixed overhead:
-    /// key strings and `Vary` values.
+    /// Bytes an entry costs beyond its fields, its body and the fixed overhead: key strings and `Vary` values.
     static func cost(key: PrimaryKey, vary: VarySelector) -> Int {
         key.target.utf8.count + key.profile.utf8.count + vary.byteCount
     }

@@ -2,42 +2,44 @@ import Synchronization
 
 /// Request coalescing: concurrent misses on one key make exactly one upstream request.
 ///
-/// The first ``join(_:)`` for a key becomes the leader and gets a ``Ticket``; later joins wait
-/// until the leader calls ``complete(_:with:)`` and then all get the same ``Outcome``.
+/// The first ``join(_:onOutcome:)`` for a key becomes the leader and gets a ``Ticket``; later joins register a
+/// callback and get ``Role/follower(_:)``. When the leader calls ``complete(_:with:)``, every follower's callback
+/// runs once with the same ``Outcome``, on the completing thread and outside the lock (a server hops back to the
+/// follower's own event loop there).
 ///
-/// - A follower whose task is cancelled (client gone) returns ``Role/cancelled`` at once; the
-///   leader and other followers are unaffected.
-/// - A leader that never completes (cancelled, threw, forgot) releases its followers with
-///   ``Outcome/goUpstream`` when its ``Ticket`` is deinitialised or ``abandon(_:)``ed, so
-///   nobody waits forever.
-/// - Once completed, the key is free again: the next join leads a new flight. A join that lost
-///   the race with a completion also leads, so a new leader should re-check the cache first.
-/// - Key by target + profile (+ the values of headers upstream is known to vary on); a leader
-///   whose stored response varies on a header its followers may differ in should complete with
-///   ``Outcome/goUpstream`` rather than share.
+/// - A follower that goes away (client gone) calls ``leave(_:)``; its callback then never runs.
+/// - A leader that never completes releases its followers with ``Outcome/goUpstream`` when its ``Ticket`` is
+///   deinitialised or ``abandon(_:)``ed, so nobody waits forever.
+/// - Once completed, the key is free again: the next join leads a new flight, and should re-check the cache first
+///   (the answer may have been stored meanwhile).
+/// - Key by target + profile; a leader whose answer varies on a header its followers may differ in should complete
+///   with ``Outcome/goUpstream`` rather than share.
 public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// What the leader tells its followers.
     public enum Outcome: Sendable {
-        /// The leader's answer; use it (e.g. the ``CachedResponse`` just stored).
+        /// The leader's answer; use it.
         case shared(Value)
-        /// The answer can't be shared (uncacheable, `Vary` mismatch, leader gone): go upstream yourself.
+        /// The answer can't be shared (uncacheable, `Vary`, leader gone): go upstream yourself.
         case goUpstream
         /// Upstream failed; answer with this error.
-        case failed(String)
+        case failed(Value)
     }
 
     /// The caller's part in a flight.
     public enum Role: Sendable {
         /// Do the upstream request, then ``SingleFlight/complete(_:with:)`` the ticket.
         case leader(Ticket)
-        /// The leader's outcome.
-        case follower(Outcome)
-        /// This follower's task was cancelled while waiting.
-        case cancelled
+        /// Wait for the callback; ``SingleFlight/leave(_:)`` the waiter if the caller goes away.
+        case follower(Waiter)
     }
 
-    /// Leadership of one flight. Dropping the last reference without completing abandons the
-    /// flight (followers get ``Outcome/goUpstream``).
+    /// A registered follower.
+    public struct Waiter: Sendable, Hashable {
+        let key: Key
+        let id: UInt64
+    }
+
+    /// Leadership of one flight. Dropping the last reference without completing abandons the flight.
     public final class Ticket: Sendable {
         /// The key being fetched.
         public let key: Key
@@ -58,17 +60,12 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
 
     private struct Flight {
         let id: UInt64
-        var waiters: [UInt64: CheckedContinuation<Role, Never>] = [:]
+        var waiters: [UInt64: @Sendable (Outcome) -> Void] = [:]
     }
 
     private struct State {
         var flights: [Key: Flight] = [:]
         var nextID: UInt64 = 0
-    }
-
-    private enum JoinDecision {
-        case lead(flightID: UInt64)
-        case follow(waiterID: UInt64)
     }
 
     private let state = Mutex(State())
@@ -78,80 +75,52 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
 
     // MARK: - Joining
 
-    /// Leads a new flight for `key` or waits for the running one.
-    public func join(_ key: Key) async -> Role {
-        // Fast path: become leader without suspending.
-        let decision: JoinDecision = self.state.withLock { state in
+    /// Leads a new flight for `key`, or follows the running one: `onOutcome` then runs once, when it completes.
+    public func join(_ key: Key, onOutcome: @escaping @Sendable (Outcome) -> Void) -> Role {
+        let (id, leads) = state.withLock { state -> (UInt64, Bool) in
             state.nextID &+= 1
-            guard state.flights[key] != nil else {
+            if state.flights[key] == nil {
                 state.flights[key] = Flight(id: state.nextID)
-                return .lead(flightID: state.nextID)
+                return (state.nextID, true)
             }
-            return .follow(waiterID: state.nextID)
+            state.flights[key]!.waiters[state.nextID] = onOutcome
+            return (state.nextID, false)
         }
-        switch decision {
-        case .lead(let flightID):
-            return .leader(Ticket(key: key, flightID: flightID, owner: self))
-        case .follow(let waiterID):
-            return await self.wait(for: key, waiterID: waiterID)
-        }
+        return leads ? .leader(Ticket(key: key, flightID: id, owner: self)) : .follower(Waiter(key: key, id: id))
     }
 
-    /// Suspends as a follower. The lock makes registration and cancellation mutually exclusive:
-    /// whichever runs second sees the other's effect, so the continuation resumes exactly once.
-    private func wait(for key: Key, waiterID: UInt64) async -> Role {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Role, Never>) in
-                let immediate: Role? = self.state.withLock { state in
-                    if Task.isCancelled { return .cancelled }
-                    // The leader may have finished between `join` and here: start over as leader.
-                    guard state.flights[key] != nil else {
-                        state.nextID &+= 1
-                        state.flights[key] = Flight(id: state.nextID)
-                        return .leader(Ticket(key: key, flightID: state.nextID, owner: self))
-                    }
-                    state.flights[key]!.waiters[waiterID] = continuation
-                    return nil
-                }
-                if let immediate { continuation.resume(returning: immediate) }
-            }
-        } onCancel: {
-            let continuation = self.state.withLock { state in
-                state.flights[key]?.waiters.removeValue(forKey: waiterID)
-            }
-            continuation?.resume(returning: .cancelled)
-        }
+    /// A follower goes away: its callback will not run. Returns false when the flight already completed (the
+    /// callback ran or is running).
+    @discardableResult
+    public func leave(_ waiter: Waiter) -> Bool {
+        state.withLock { $0.flights[waiter.key]?.waiters.removeValue(forKey: waiter.id) != nil }
     }
 
     // MARK: - Finishing
 
     /// Ends the flight of `ticket`, handing `outcome` to every follower. Later calls are no-ops.
     public func complete(_ ticket: Ticket, with outcome: Outcome) {
-        self.finish(key: ticket.key, flightID: ticket.flightID, with: .follower(outcome))
+        finish(key: ticket.key, flightID: ticket.flightID, with: outcome)
     }
 
     /// Ends the flight of `ticket` without an answer: followers go upstream themselves.
     public func abandon(_ ticket: Ticket) {
-        self.finish(key: ticket.key, flightID: ticket.flightID, with: .goUpstream)
+        finish(key: ticket.key, flightID: ticket.flightID, with: .goUpstream)
     }
 
     /// Number of keys with a flight in progress.
-    public var inFlightCount: Int { self.state.withLock { $0.flights.count } }
+    public var inFlightCount: Int { state.withLock { $0.flights.count } }
 
     /// Number of followers waiting on `key`.
-    public func waiterCount(_ key: Key) -> Int { self.state.withLock { $0.flights[key]?.waiters.count ?? 0 } }
+    public func waiterCount(_ key: Key) -> Int { state.withLock { $0.flights[key]?.waiters.count ?? 0 } }
 
     private func finish(key: Key, flightID: UInt64, with outcome: Outcome) {
-        self.finish(key: key, flightID: flightID, with: .follower(outcome))
-    }
-
-    private func finish(key: Key, flightID: UInt64, with role: Role) {
-        let waiters: [CheckedContinuation<Role, Never>] = self.state.withLock { state in
+        let waiters = state.withLock { state -> [@Sendable (Outcome) -> Void] in
             guard let flight = state.flights[key], flight.id == flightID else { return [] }
             state.flights.removeValue(forKey: key)
             return Array(flight.waiters.values)
         }
-        // Resume outside the lock: resumed tasks may immediately join again.
-        for waiter in waiters { waiter.resume(returning: role) }
+        // Outside the lock: a callback may join again at once.
+        for waiter in waiters { waiter(outcome) }
     }
 }

@@ -69,31 +69,31 @@ struct EvictionTests {
         #expect(cache.statistics.bytes == 0)
     }
 
-    @Test func costCountsWireFormAndKey() {
+    @Test func costCountsFieldsBodyAndKey() {
         let cache = ResponseCache()
         let headers = fields(["Content-Type": "application/json"])
         cache.put("/api/pinning/abc", profile: "prof", headers: headers, body: buffer(repeating: 0, count: 100))
-        let wire = "HTTP/1.1 200 OK\r\n".utf8.count + "Content-Type: application/json\r\n".utf8.count + 100
-        let expected = wire + "/api/pinning/abc".utf8.count + "prof".utf8.count + 512
+        let fieldBytes = "Content-Type: application/json\r\n".utf8.count
+        let expected = fieldBytes + 100 + "/api/pinning/abc".utf8.count + "prof".utf8.count + 512
         let entry = cache.get("/api/pinning/abc", profile: "prof").entry
         #expect(entry?.cost == expected)
-        #expect(entry?.wire.readableBytes == wire)
         #expect(cache.statistics.bytes == expected)
     }
 
-    @Test func entriesKeepOneTightBufferAndParseTheirFieldsBack() {
+    @Test func entriesKeepFieldsWithoutAgeBodyAndTheServersAttachment() {
         let cache = ResponseCache()
-        var roomy = ByteBufferAllocator().buffer(capacity: 64 * 1024)
-        roomy.writeString("small")
         let headers = fields(["Content-Type": "application/json", "ETag": "\"v1\"", "Age": "7"])
-        cache.put("/e", headers: headers, body: roomy)
-        let entry = try! #require(cache.get("/e").entry)
-        #expect(entry.wire.capacity < 1024)
-        #expect(entry.body == roomy)
-        #expect(String(buffer: entry.head) == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: \"v1\"\r\n")
+        let token = cache.beginFill(target: "/e")
+        let result = cache.store(
+            target: "/e", profile: "p", requestHeaders: [:], status: .ok, responseHeaders: headers,
+            body: ByteBuffer(string: "small"), now: .zero, fill: token, attachment: "head bytes"
+        )
+        #expect(result == .stored)
+        let entry = try! #require(cache.get("/e", profile: "p").entry)
+        #expect(String(buffer: entry.body) == "small")
         #expect(entry.headers[.contentType] == "application/json" && entry.headers[.eTag] == "\"v1\"")
-        #expect(entry.headers[.age] == nil)
-        #expect(!entry.hasDate)
+        #expect(entry.headers[.age] == nil, "Age is recomputed per hit, never stored")
+        #expect(entry.attachment as? String == "head bytes")
     }
 
     @Test func slotsAreRecycled() {

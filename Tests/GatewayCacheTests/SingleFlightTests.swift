@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import GatewayCache
@@ -7,121 +8,136 @@ struct SingleFlightTests {
     typealias Flight = SingleFlight<String, Int>
 
     enum Seen: Equatable {
-        case leader, shared(Int), goUpstream, failed(String), cancelled
+        case shared(Int), goUpstream, failed(Int)
     }
 
-    static func seen(_ role: Flight.Role) -> Seen {
-        switch role {
-        case .leader: .leader
-        case .follower(.shared(let value)): .shared(value)
-        case .follower(.goUpstream): .goUpstream
-        case .follower(.failed(let reason)): .failed(reason)
-        case .cancelled: .cancelled
+    /// Collects what followers were told, in order.
+    final class Outcomes: Sendable {
+        private let seen = Mutex<[Seen]>([])
+        var all: [Seen] { seen.withLock { $0 } }
+
+        func record(_ outcome: Flight.Outcome) {
+            let value: Seen
+            switch outcome {
+            case .shared(let v): value = .shared(v)
+            case .goUpstream: value = .goUpstream
+            case .failed(let v): value = .failed(v)
+            }
+            seen.withLock { $0.append(value) }
         }
     }
 
-    /// Holds a ticket so a test controls exactly when it is released.
-    final class TicketBox: @unchecked Sendable {
-        var ticket: Flight.Ticket?
+    final class Leaders: Sendable {
+        let tickets = Mutex<[Flight.Ticket]>([])
+    }
+
+    /// A leader plus `followers` registered followers.
+    private func startFlight(_ flight: Flight, followers: Int, into outcomes: Outcomes) -> (Flight.Ticket, [Flight.Waiter]) {
+        guard case .leader(let ticket) = flight.join("k", onOutcome: { _ in Issue.record("a leader gets no callback") }) else {
+            fatalError("first join must lead")
+        }
+        var waiters: [Flight.Waiter] = []
+        for _ in 0..<followers {
+            guard case .follower(let waiter) = flight.join("k", onOutcome: { outcomes.record($0) }) else {
+                fatalError("later joins must follow")
+            }
+            waiters.append(waiter)
+        }
+        return (ticket, waiters)
     }
 
     @Test func hundredConcurrentJoinsMakeOneLeader() async {
         let flight = Flight()
-        let results = await withTaskGroup(of: Seen.self, returning: [Seen].self) { group in
+        let outcomes = Outcomes()
+        let leaders = Leaders()
+        await withTaskGroup(of: Void.self) { group in
             for _ in 0..<100 {
                 group.addTask {
-                    let role = await flight.join("k")
-                    if case .leader(let ticket) = role {
-                        // Wait until every other join is parked, then answer once.
-                        let parked = await eventually { flight.waiterCount("k") == 99 }
-                        #expect(parked)
-                        flight.complete(ticket, with: .shared(42))
+                    if case .leader(let ticket) = flight.join("k", onOutcome: { outcomes.record($0) }) {
+                        leaders.tickets.withLock { $0.append(ticket) }
                     }
-                    return Self.seen(role)
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.filter { $0 == .leader }.count == 1)
-        #expect(results.filter { $0 == .shared(42) }.count == 99)
+        let tickets = leaders.tickets.withLock { $0 }
+        #expect(tickets.count == 1)
+        #expect(flight.waiterCount("k") == 99)
+        flight.complete(tickets[0], with: .shared(42))
+        #expect(outcomes.all == Array(repeating: .shared(42), count: 99))
         #expect(flight.inFlightCount == 0)
     }
 
-    /// Starts a leader plus `followers` waiting tasks; returns the ticket and the tasks.
-    private func startFlight(_ flight: Flight, followers: Int) async -> (Flight.Ticket, [Task<Seen, Never>]) {
-        guard case .leader(let ticket) = await flight.join("k") else { fatalError("first join must lead") }
-        let tasks = (0..<followers).map { _ in Task { Self.seen(await flight.join("k")) } }
-        let parked = await eventually { flight.waiterCount("k") == followers }
-        #expect(parked)
-        return (ticket, tasks)
-    }
-
-    @Test func goUpstreamReleasesAllWaiters() async {
+    @Test func goUpstreamReleasesAllWaiters() {
         let flight = Flight()
-        let (ticket, tasks) = await self.startFlight(flight, followers: 10)
+        let outcomes = Outcomes()
+        let (ticket, _) = startFlight(flight, followers: 10, into: outcomes)
         flight.complete(ticket, with: .goUpstream)
-        for task in tasks { #expect(await task.value == .goUpstream) }
+        #expect(outcomes.all == Array(repeating: .goUpstream, count: 10))
         #expect(flight.inFlightCount == 0)
     }
 
-    @Test func failureIsSharedAndKeyIsFreedAfterwards() async {
+    @Test func failureIsSharedOnceAndKeyIsFreedAfterwards() {
         let flight = Flight()
-        let (ticket, tasks) = await self.startFlight(flight, followers: 5)
-        flight.complete(ticket, with: .failed("upstream 502"))
+        let outcomes = Outcomes()
+        let (ticket, _) = startFlight(flight, followers: 5, into: outcomes)
+        flight.complete(ticket, with: .failed(502))
         flight.complete(ticket, with: .shared(1))  // second completion is a no-op
-        for task in tasks { #expect(await task.value == .failed("upstream 502")) }
-        guard case .leader(let next) = await flight.join("k") else {
+        #expect(outcomes.all == Array(repeating: .failed(502), count: 5))
+        guard case .leader(let next) = flight.join("k", onOutcome: { _ in }) else {
             Issue.record("key should be free after completion")
             return
         }
         flight.complete(next, with: .goUpstream)
     }
 
-    @Test func cancelledWaiterIsRemovedOthersComplete() async {
+    @Test func aWaiterThatLeftIsNotCalledOthersAre() {
         let flight = Flight()
-        let (ticket, tasks) = await self.startFlight(flight, followers: 3)
-        tasks[0].cancel()
-        #expect(await tasks[0].value == .cancelled)
+        let outcomes = Outcomes()
+        let (ticket, waiters) = startFlight(flight, followers: 3, into: outcomes)
+        #expect(flight.leave(waiters[0]))
         #expect(flight.waiterCount("k") == 2)
         flight.complete(ticket, with: .shared(7))
-        #expect(await tasks[1].value == .shared(7))
-        #expect(await tasks[2].value == .shared(7))
+        #expect(outcomes.all == [.shared(7), .shared(7)])
+        #expect(!flight.leave(waiters[1]), "leaving after completion reports that the callback already ran")
     }
 
-    @Test func alreadyCancelledJoinReturnsImmediately() async {
+    @Test func droppedTicketReleasesWaiters() {
         let flight = Flight()
-        let (ticket, _) = await self.startFlight(flight, followers: 0)
-        let task = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            return Self.seen(await flight.join("k"))
-        }
-        #expect(await task.value == .cancelled)
-        #expect(flight.waiterCount("k") == 0)
-        flight.complete(ticket, with: .goUpstream)
-    }
-
-    @Test func droppedTicketReleasesWaiters() async {
-        let flight = Flight()
-        let box = TicketBox()
-        let (ticket, tasks) = await self.startFlight(flight, followers: 4)
-        box.ticket = ticket
-        _ = consume ticket
-        box.ticket = nil  // leader vanished without completing: deinit abandons
-        for task in tasks { #expect(await task.value == .goUpstream) }
+        let outcomes = Outcomes()
+        var ticket: Flight.Ticket? = startFlight(flight, followers: 4, into: outcomes).0
+        #expect(outcomes.all.isEmpty)
+        ticket = nil  // leader vanished without completing: deinit abandons
+        _ = ticket
+        #expect(outcomes.all == Array(repeating: .goUpstream, count: 4))
         #expect(flight.inFlightCount == 0)
     }
 
-    @Test func explicitAbandonReleasesWaiters() async {
+    @Test func explicitAbandonReleasesWaiters() {
         let flight = Flight()
-        let (ticket, tasks) = await self.startFlight(flight, followers: 4)
+        let outcomes = Outcomes()
+        let (ticket, _) = startFlight(flight, followers: 4, into: outcomes)
         flight.abandon(ticket)
-        for task in tasks { #expect(await task.value == .goUpstream) }
+        #expect(outcomes.all == Array(repeating: .goUpstream, count: 4))
         #expect(flight.inFlightCount == 0)
     }
 
-    @Test func keysAreIndependent() async {
+    @Test func aCallbackMayJoinAgainAndLeadTheNextFlight() {
         let flight = Flight()
-        guard case .leader(let a) = await flight.join("a"), case .leader(let b) = await flight.join("b") else {
+        let relead = Leaders()
+        guard case .leader(let ticket) = flight.join("k", onOutcome: { _ in }) else { fatalError() }
+        _ = flight.join("k") { _ in
+            if case .leader(let next) = flight.join("k", onOutcome: { _ in }) { relead.tickets.withLock { $0.append(next) } }
+        }
+        flight.complete(ticket, with: .goUpstream)
+        #expect(relead.tickets.withLock { $0.count } == 1)
+        #expect(flight.inFlightCount == 1)
+    }
+
+    @Test func keysAreIndependent() {
+        let flight = Flight()
+        guard case .leader(let a) = flight.join("a", onOutcome: { _ in }),
+              case .leader(let b) = flight.join("b", onOutcome: { _ in })
+        else {
             Issue.record("distinct keys must each lead")
             return
         }

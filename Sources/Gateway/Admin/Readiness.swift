@@ -1,18 +1,18 @@
-import AsyncHTTPClient
-import Foundation
+import NIOCore
 import Synchronization
 
-/// `/_pingate/readyz`: ready when the vault is unlocked (it is, or pingate would not run), the listener is
-/// up, and the upstream answered within the last `window` — otherwise a cheap probe (TCP connect plus
-/// `HEAD /`) decides, at most once per probe interval.
+/// `/_pingate/readyz`: ready when the vault is unlocked (it is, or pingate would not run), the listener is up, and
+/// the upstream answered within the last `window` — otherwise a cheap probe (`HEAD /` through the upstream pool)
+/// decides.
 final class Readiness: Sendable {
     private let window: Duration
     private let clock: GatewayClock
     private let lastUpstreamAnswer = Mutex<Duration?>(nil)
     private let listening = Mutex(false)
-    private let probe: @Sendable () async -> Bool
+    private let probe: @Sendable (any EventLoop) -> EventLoopFuture<Bool>
 
-    init(window: Duration, clock: GatewayClock, probe: @escaping @Sendable () async -> Bool) {
+    /// - Parameter probe: whether the upstream answers now (any HTTP status counts).
+    init(window: Duration, clock: GatewayClock, probe: @escaping @Sendable (any EventLoop) -> EventLoopFuture<Bool>) {
         self.window = window
         self.clock = clock
         self.probe = probe
@@ -27,28 +27,36 @@ final class Readiness: Sendable {
     /// The listener is bound.
     func listenerUp() { listening.withLock { $0 = true } }
 
-    struct Report {
+    /// What `readyz` answers.
+    struct Report: Sendable {
         let ready: Bool
-        let json: [String: Any]
+        let listening: Bool
+        let reachable: Bool
+        let probed: Bool
+
+        var json: String {
+            var json = JSONWriter()
+            json.beginObject()
+            json.member("listener", listening ? "up" : "down")
+            json.member("probed", probed)
+            json.member("status", ready ? "ready" : "not_ready")
+            json.member("upstream", reachable ? "reachable" : "unreachable")
+            json.member("vault", "unlocked")
+            json.endObject()
+            return json.text
+        }
     }
 
-    func check() async -> Report {
+    func check(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
         let isListening = listening.withLock { $0 }
         let now = clock.now()
-        var reachable = lastUpstreamAnswer.withLock { $0 }.map { now - $0 <= window } ?? false
-        var probed = false
-        if !reachable {
-            probed = true
-            reachable = await probe()
-            if reachable { upstreamAnswered() }
+        let recent = lastUpstreamAnswer.withLock { $0 }.map { now - $0 <= window } ?? false
+        if recent {
+            return eventLoop.makeSucceededFuture(Report(ready: isListening, listening: isListening, reachable: true, probed: false))
         }
-        let ready = isListening && reachable
-        return Report(ready: ready, json: [
-            "status": ready ? "ready" : "not_ready",
-            "vault": "unlocked",
-            "listener": isListening ? "up" : "down",
-            "upstream": reachable ? "reachable" : "unreachable",
-            "probed": probed,
-        ])
+        return probe(eventLoop).map { reachable in
+            if reachable { self.upstreamAnswered() }
+            return Report(ready: isListening && reachable, listening: isListening, reachable: reachable, probed: true)
+        }
     }
 }

@@ -17,8 +17,13 @@ public struct GatewayConfiguration: Sendable {
     public var readTimeout: Duration
     /// How long in-flight requests may run after SIGTERM/SIGINT before pingate exits.
     public var drainTimeout: Duration
-    /// Upstream connections kept per host.
+    /// Most upstream connections open at once, across event loops and upstreams (`limits.upstream_connections`);
+    /// requests beyond wait in order, bounded by the read timeout.
     public var upstreamConnections: Int
+    /// PEM roots trusted for https upstreams instead of the system store (`upstream_ca_file`).
+    public var upstreamCAFile: String?
+    /// Pooled upstream connections idle for longer are closed instead of reused (`upstream.keepalive_idle_s`).
+    public var upstreamKeepaliveIdle: Duration = .seconds(4)
     /// Name of the credential profile (part of every cache key).
     public var profile: String
     /// Further APIs behind the same pingate, matched by longest path prefix before the default route.

@@ -1,4 +1,3 @@
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
@@ -6,13 +5,13 @@ import NIOHTTP1
 /// connection is closed.
 struct FramingRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// HTTP status (always 4xx).
-    let status: HTTPResponse.Status
+    let status: HTTPResponseStatus
     /// Machine-readable code in the JSON body.
     let code: String
     /// One human line.
     let message: String
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    init(_ status: HTTPResponseStatus, _ code: String, _ message: String) {
         self.status = status
         self.code = code
         self.message = message
@@ -38,7 +37,7 @@ struct FramingRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         Self(.requestHeaderFieldsTooLarge, "header_block_too_large", "header block exceeds \(limit) bytes")
     }
     static func bodyTooLarge(_ limit: Int) -> Self {
-        Self(.contentTooLarge, "body_too_large", "request body exceeds the limit of \(limit) bytes")
+        Self(.payloadTooLarge, "body_too_large", "request body exceeds the limit of \(limit) bytes")
     }
     static let headerTimeout = Self(.requestTimeout, "header_timeout", "request head did not arrive in time")
     static let peerNotAllowed = Self(.forbidden, "peer_not_allowed", "this user may not use the pingate socket")

@@ -1,4 +1,3 @@
-import HTTPTypes
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -11,12 +10,7 @@ enum ClientIdentity {
     /// The longest self-declared name kept; longer ones are cut so a client cannot grow memory per request.
     static let maxNameLength = 64
 
-    /// The identity string, e.g. `uid:1000`, `client:ci-bot`, `addr:127.0.0.1`.
-    static func resolve(headers: HTTPFields, peer: SocketAddress?, peerUID: UInt32?) -> String {
-        resolve(declared: headers[.xPingateClient], peer: peer, peerUID: peerUID)
-    }
-
-    /// Same, from the raw `X-Pingate-Client` value.
+    /// The identity string, e.g. `uid:1000`, `client:ci-bot`, `addr:127.0.0.1`, from the raw `X-Pingate-Client` value.
     static func resolve(declared: String?, peer: SocketAddress?, peerUID: UInt32?) -> String {
         if let peerUID { return "uid:\(peerUID)" }
         if let declared, !declared.isEmpty {

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Synchronization
 
 /// One line per request: JSON for machines (default) or text for a terminal.
@@ -32,29 +31,9 @@ public final class AccessLog: Sendable {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
-    func record(exchange: Exchange, status: Int, responseHeaders: HTTPFields, duration: Duration, wallClock: Double) {
-        let entry = Entry(
-            time: wallClock, client: exchange.client, method: exchange.request.method.rawValue,
-            path: Self.redactedTarget(exchange.target), status: status,
-            bytesIn: exchange.request.headers[.contentLength].flatMap(Int.init) ?? 0,
-            bytesOut: responseHeaders[.contentLength].flatMap(Int.init) ?? -1,
-            duration: duration, upstreamDuration: exchange.upstreamDuration,
-            cacheStatus: exchange.cacheStatus, rateLimit: exchange.limitDecision, requestID: exchange.requestID
-        )
-        append(line(entry))
-    }
-
-    /// Records a request answered on the event loop (cache hit, relayed GET, or 429).
-    func recordFast(
-        client: String, method: String, target: String, status: Int, bytesOut: Int, cacheStatus: String?, requestID: String,
-        wallClock: Double, rateLimit: String? = nil, duration: Duration = .zero, upstreamDuration: Duration? = nil
-    ) {
-        let entry = Entry(
-            time: wallClock, client: client, method: method, path: Self.redactedTarget(target), status: status,
-            bytesIn: 0, bytesOut: bytesOut, duration: duration, upstreamDuration: upstreamDuration,
-            cacheStatus: cacheStatus, rateLimit: rateLimit, requestID: requestID
-        )
-        append(line(entry))
+    /// Records one finished request.
+    func record(_ record: ExchangeRecord, duration: Duration, wallClock: Double) {
+        append(line(record, duration: duration, time: wallClock))
     }
 
     private func append(_ line: String) {
@@ -78,81 +57,29 @@ public final class AccessLog: Sendable {
 
     // MARK: - Formatting
 
-    struct Entry {
-        let time: Double
-        let client: String
-        let method: String
-        let path: String
-        let status: Int
-        let bytesIn: Int
-        let bytesOut: Int
-        let duration: Duration
-        let upstreamDuration: Duration?
-        let cacheStatus: String?
-        let rateLimit: String?
-        let requestID: String
-    }
-
-    private func line(_ entry: Entry) -> String {
+    private func line(_ entry: ExchangeRecord, duration: Duration, time: Double) -> String {
+        let path = Self.redactedTarget(entry.target)
         switch format {
         case .json:
-            // Built by hand: JSONSerialization per request costs more than answering a cache hit.
-            var line = "{"
-            line.reserveCapacity(320)
-            Self.member(&line, "time", string: Self.timestamp(entry.time), first: true)
-            Self.member(&line, "client", string: entry.client)
-            Self.member(&line, "method", string: entry.method)
-            Self.member(&line, "path", string: entry.path)
-            Self.member(&line, "status", raw: String(entry.status))
-            Self.member(&line, "bytes_in", raw: String(entry.bytesIn))
-            Self.member(&line, "bytes_out", raw: String(entry.bytesOut))
-            Self.member(&line, "duration_ms", raw: String(Self.milliseconds(entry.duration)))
-            Self.member(&line, "upstream_ms", raw: entry.upstreamDuration.map { String(Self.milliseconds($0)) } ?? "null")
-            Self.member(&line, "cache", string: entry.cacheStatus)
-            Self.member(&line, "rate_limit", string: entry.rateLimit)
-            Self.member(&line, "request_id", string: entry.requestID)
-            line += "}\n"
-            return line
+            var json = JSONWriter(capacity: 320)
+            json.beginObject()
+            json.member("time", Self.timestamp(time))
+            json.member("client", entry.client)
+            json.member("method", entry.method)
+            json.member("path", path)
+            json.member("status", entry.status)
+            json.member("bytes_in", entry.bytesIn)
+            json.member("bytes_out", entry.bytesOut)
+            json.member("duration_ms", Self.milliseconds(duration))
+            json.key("upstream_ms")
+            if let upstream = entry.upstreamDuration { json.number(Self.milliseconds(upstream)) } else { json.null() }
+            json.member("cache", entry.cacheStatus)
+            json.member("rate_limit", entry.rateLimit)
+            json.member("request_id", entry.requestID)
+            json.endObject()
+            return json.text + "\n"
         case .text:
-            return "\(Self.timestamp(entry.time)) \(entry.client) \(entry.method) \(entry.path) \(entry.status) \(Self.milliseconds(entry.duration))ms cache=\(entry.cacheStatus ?? "-") limit=\(entry.rateLimit ?? "-") id=\(entry.requestID)\n"
-        }
-    }
-
-    private static func member(_ line: inout String, _ name: String, raw: String, first: Bool = false) {
-        if !first { line += "," }
-        line += "\""
-        line += name
-        line += "\":"
-        line += raw
-    }
-
-    private static func member(_ line: inout String, _ name: String, string: String?, first: Bool = false) {
-        guard let string else { return member(&line, name, raw: "null", first: first) }
-        member(&line, name, raw: "", first: first)
-        line += "\""
-        appendEscaped(string, to: &line)
-        line += "\""
-    }
-
-    /// JSON string escaping (RFC 8259 §7): quote, backslash and control characters.
-    static func appendEscaped(_ value: String, to line: inout String) {
-        let needsEscaping = value.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
-        guard needsEscaping else {
-            line += value
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: line.unicodeScalars.append(scalar)
-            }
+            return "\(Self.timestamp(time)) \(entry.client) \(entry.method) \(path) \(entry.status) \(Self.milliseconds(duration))ms cache=\(entry.cacheStatus ?? "-") limit=\(entry.rateLimit ?? "-") id=\(entry.requestID)\n"
         }
     }
 

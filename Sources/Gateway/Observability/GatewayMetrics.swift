@@ -27,8 +27,12 @@ public final class GatewayMetrics: Sendable {
         let method: String
         let status: Int
     }
-    private let rejectionCounters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    /// Counters other than `pingate_requests_total`, by label and label values.
+    private let labelledCounters = Mutex<[LabelledKey: CoreMetrics.Counter]>([:])
+    private struct LabelledKey: Hashable {
+        let label: String
+        let values: [String]
+    }
     private let clientLabels = Mutex<Set<String>>([])
     private let upstreamLatency: CoreMetrics.Timer
     private let inFlight: CoreMetrics.Meter
@@ -89,7 +93,7 @@ public final class GatewayMetrics: Sendable {
         upstreamLatency.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    /// Tracks requests being processed by the async path.
+    /// Tracks requests being answered.
     func inFlightChanged(by delta: Int) {
         delta > 0 ? inFlight.increment(by: Double(delta)) : inFlight.decrement(by: Double(-delta))
     }
@@ -101,25 +105,28 @@ public final class GatewayMetrics: Sendable {
             if labels.count < Self.maxClientLabels { labels.insert(client); return client }
             return "other"
         }
-        let key = budget + " " + clientLabel
-        let counter = rejectionCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(label: "pingate_ratelimit_rejections_total", dimensions: [("budget", budget), ("client", clientLabel)], factory: factory)
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
+        counter("pingate_ratelimit_rejections_total", [("budget", budget), ("client", clientLabel)]).increment()
+    }
+
+    /// Counts a retry on a new connection by reason (`connect_refused`, `stale_connection`).
+    func upstreamRetry(reason: String) {
+        counter("pingate_upstream_retries_total", [("reason", reason)]).increment()
     }
 
     /// Counts an upstream failure by kind (`connect_refused`, `read_timeout`, …).
     func upstreamError(kind: String) {
-        let counter = errorCounters.withLock { counters in
-            if let counter = counters[kind] { return counter }
-            let counter = CoreMetrics.Counter(label: "pingate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory)
-            counters[kind] = counter
+        counter("pingate_upstream_errors_total", [("kind", kind)]).increment()
+    }
+
+    /// The counter `label` with these (bounded) label values, made on first use.
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let key = LabelledKey(label: label, values: dimensions.map(\.1))
+        return labelledCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            counters[key] = counter
             return counter
         }
-        counter.increment()
     }
 
     /// Counts a vault reload attempt.

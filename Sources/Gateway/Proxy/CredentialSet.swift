@@ -1,12 +1,11 @@
 import Vault
-import HTTPTypes
 
 /// The credential headers injected into every forwarded request.
 ///
 /// Values are secrets: `description` never shows them.
 public struct CredentialSet: Sendable, CustomStringConvertible {
-    /// Header fields in injection order.
-    let fields: [HTTPField]
+    /// Header fields (name, secret value) in injection order.
+    let fields: [(name: String, value: String)]
 
     /// Builds the set from mappings and a lookup of vault values.
     /// - Parameters:
@@ -14,15 +13,18 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
     ///   - value: returns the secret for an entry name, or nil when the vault lacks it.
     /// - Throws: `GatewayConfigurationError.missingCredential` naming the entry (never its value).
     public init(mappings: [CredentialMapping], value: (String) -> String?) throws {
-        var fields: [HTTPField] = []
+        var fields: [(name: String, value: String)] = []
         for mapping in mappings {
-            guard let name = HTTPField.Name(mapping.header) else {
+            guard Self.isToken(mapping.header) else {
                 throw GatewayConfigurationError(.invalidSetting, "'\(mapping.header)' is not a valid header name")
             }
             guard let secret = value(mapping.entry) else {
                 throw GatewayConfigurationError(.missingCredential, "vault has no entry '\(mapping.entry)' (needed for header \(mapping.header))")
             }
-            fields.append(HTTPField(name: name, value: secret))
+            guard secret.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                throw GatewayConfigurationError(.invalidSetting, "vault entry '\(mapping.entry)' holds characters a header value cannot carry")
+            }
+            fields.append((mapping.header, secret))
         }
         self.init(fields: fields)
     }
@@ -30,16 +32,28 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
     /// No credentials (a route whose mappings are empty).
     static let empty = CredentialSet(fields: [])
 
-    private init(fields: [HTTPField]) {
+    private init(fields: [(name: String, value: String)]) {
         self.fields = fields
-        self.foldedNames = Set(fields.map { HeaderPolicy.folded($0.name.canonicalName) })
+        self.foldedNames = Set(fields.map { HeaderPolicy.folded($0.name) })
     }
 
     /// The credential header names, lowercased and folded (`-` and `_` alike), computed once: a client's own copies
     /// are always stripped, and every forwarded request checks its fields against them.
     let foldedNames: Set<String>
 
-    public var description: String { "CredentialSet(\(fields.map { $0.name.canonicalName + "=<redacted>" }.joined(separator: ", ")))" }
+    public var description: String { "CredentialSet(\(fields.map { $0.name.lowercased() + "=<redacted>" }.joined(separator: ", ")))" }
+
+    /// RFC 9110 token characters.
+    static func isToken(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            default:
+                return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    }
 }
 
 // MARK: - Vault

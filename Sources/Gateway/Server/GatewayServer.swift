@@ -1,9 +1,7 @@
-import AsyncHTTPClient
-import Hummingbird
-import HummingbirdCore
+import GatewayCache
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -11,11 +9,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// The running gateway: Hummingbird's HTTP/1.1 server in front, AsyncHTTPClient behind, and a channel
-/// handler in between that answers fresh cache hits and refusals without leaving the event loop.
+/// The running gateway: one SwiftNIO server whose client connections each run the request guard and the
+/// gateway handler, with one pool of upstream connections (plain or TLS) behind them.
 ///
-/// A `Service`: run it in a `ServiceGroup` (graceful shutdown stops accepting, lets in-flight requests
-/// finish, then closes the upstream pool).
+/// A `Service`: run it in a `ServiceGroup`. Graceful shutdown stops accepting, lets every answer in progress finish
+/// (connections close as they become idle), then closes the upstream pool; when the group's drain time is up and
+/// the service is cancelled, whatever is still open is closed.
 public final class GatewayServer: Service, Sendable {
     /// Where a started gateway listens.
     public enum BoundAddress: Sendable, Equatable, CustomStringConvertible {
@@ -40,6 +39,7 @@ public final class GatewayServer: Service, Sendable {
     public let metrics: GatewayMetrics
     private let accessLog: AccessLog?
     private let clock: GatewayClock
+    private let group: any EventLoopGroup
     /// The state of the running gateway (nil before `run` builds it), for reloads.
     private let running = Mutex<GatewayState?>(nil)
 
@@ -50,6 +50,7 @@ public final class GatewayServer: Service, Sendable {
     ///   - logger: where logs go; secrets are never logged.
     ///   - accessLog: one line per request, or nil.
     ///   - clock: time source (tests inject one).
+    ///   - group: the event loops serving connections (one pool of upstream connections per loop).
     ///   - onReady: called once the listener is bound, with the real address.
     public init(
         configuration: GatewayConfiguration,
@@ -57,6 +58,7 @@ public final class GatewayServer: Service, Sendable {
         logger: Logger,
         accessLog: AccessLog? = nil,
         clock: GatewayClock = .system(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onReady: @escaping @Sendable (BoundAddress) async -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -64,108 +66,116 @@ public final class GatewayServer: Service, Sendable {
         self.logger = logger
         self.accessLog = accessLog
         self.clock = clock
+        self.group = group
         self.onReady = onReady
         self.metrics = GatewayMetrics()
     }
 
     public func run() async throws {
-        // Unix socket: bound in a private folder, then made 0600/0660 and moved into place (see UnixSocketListener).
         // Checked first, before anything that needs shutting down exists.
         let unixListener = try configuration.unixSocketPath.map {
             try UnixSocketListener.prepare(path: $0, groupID: configuration.access.socketGroupID)
         }
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration(configuration))
-        let upstream = configuration.upstream
-        let readiness = Readiness(window: configuration.readinessWindow, clock: clock) {
-            var probe = HTTPClientRequest(url: upstream.url(forTarget: "/"))
-            probe.method = .HEAD
-            return (try? await client.execute(probe, timeout: .seconds(2))) != nil
-        }
-        let state: GatewayState
-        do {
-            state = try GatewayState(
-                configuration: configuration, credentials: credentials, clock: clock,
-                metrics: metrics, accessLog: accessLog, readiness: readiness, client: client
-            )
-        } catch {
-            // An HTTPClient must be shut down before it is released.
-            try? await client.shutdown()
-            throw error
-        }
+        var boundInode: ino_t?
+        defer { unixListener?.cleanup(boundInode: boundInode) }
+        let state = try makeState()
         running.withLock { $0 = state }
         defer { running.withLock { $0 = nil } }
-        let responder = GatewayResponder(state: state, admin: AdminResponder(state: state))
-        let fastPath = GatewayFastPath(state: state)
-        let address: BindAddress = unixListener.map { .unixDomainSocket(path: $0.bindPath) }
-            ?? .hostname(configuration.listen.host, port: configuration.listen.port)
-        let onReady = self.onReady
-        let setup = UnixSetupOutcome()
-        let application = Application(
-            responder: responder,
-            server: .guardedHTTP1(
-                limits: RequestLimits(configuration),
-                access: configuration.access,
-                onRefusal: { refusal, head, peer in
-                    // Refused requests count like any other: by route, method and status, one access-log line each.
-                    let route = head.map { state.routes.resolve($0.uri).route.name } ?? "-"
-                    let method = head?.method.rawValue ?? "-"
-                    state.metrics.request(route: route, method: method, status: refusal.status.code)
-                    state.accessLog?.recordFast(
-                        client: ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), peer: peer, peerUID: nil),
-                        method: method, target: head?.uri ?? "-", status: refusal.status.code,
-                        bytesOut: refusal.body.readableBytes, cacheStatus: nil,
-                        requestID: RequestIdentifier.resolve(head?.headers.first(name: "x-request-id")),
-                        wallClock: state.clock.wallClockSeconds(), rateLimit: nil
-                    )
-                },
-                additionalChannelHandlers: { [CacheHitHandler(fastPath: fastPath)] }
-            ),
-            configuration: .init(
-                address: address, serverName: nil, reuseAddress: true,
-                // Beyond maxConnections, accepting pauses: further clients wait in the listen backlog.
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
-            ),
-            onServerRunning: { channel in
-                if let unixListener {
-                    setup.inode = unixListener.boundInode
-                    do {
-                        try unixListener.publish()
-                    } catch {
-                        setup.error = error
-                        try? await channel.close()
-                        return
-                    }
-                    readiness.listenerUp()
-                    await onReady(.unix(path: unixListener.path))
-                } else {
-                    readiness.listenerUp()
-                    let local = channel.localAddress
-                    await onReady(.tcp(host: local?.ipAddress ?? "127.0.0.1", port: local?.port ?? 0))
+
+        let limits = RequestLimits(configuration)
+        let access = configuration.access
+        let registry = ConnectionRegistry(maxConnections: configuration.maxConnections, eventLoop: group.next())
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(registry.makeServerHandler())
                 }
-            },
-            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
-            logger: logger
-        )
-        defer { unixListener?.cleanup(boundInode: setup.inode) }
-        let flusher = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                accessLog?.flush()
             }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // A 64 KB cached answer is one write: with NIO's default 64 KiB high watermark each such write would flip
+            // the channel unwritable and back.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 128 * 1024, high: 512 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configureConnection(channel, state: state, limits: limits, access: access)
+                }
+            }
+
+        let server: any Channel
+        let address: BoundAddress
+        if let unixListener {
+            server = try await bootstrap.bind(unixDomainSocketPath: unixListener.bindPath).get()
+            boundInode = unixListener.boundInode
+            do {
+                try unixListener.publish()
+            } catch {
+                try? await server.close()
+                throw error
+            }
+            address = .unix(path: unixListener.path)
+        } else {
+            server = try await bootstrap.bind(host: configuration.listen.host, port: configuration.listen.port).get()
+            address = .tcp(host: server.localAddress?.ipAddress ?? configuration.listen.host, port: server.localAddress?.port ?? 0)
+        }
+        state.readiness.listenerUp()
+        await onReady(address)
+
+        let housekeeping = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [accessLog] _ in
+            accessLog?.flush()
+            state.pool.closeExpired()
         }
         defer {
-            flusher.cancel()
+            housekeeping.cancel()
             accessLog?.flush()
+            state.pool.closeAll()
         }
-        defer { state.relayPool.closeAll() }
-        do {
-            try await application.run()
-        } catch {
-            try? await client.shutdown()
-            throw setup.error ?? error
+        let serverClosed = server.closeFuture
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                // Returns when the server channel closes (at a graceful shutdown, or when it fails).
+                try? await serverClosed.get()
+            } onGracefulShutdown: {
+                registry.quiesce()
+            }
+            registry.quiesce()
+            try? await registry.allClosedFuture.get()
+        } onCancel: {
+            registry.closeAll()
         }
-        try await client.shutdown()
-        if let error = setup.error { throw error }
+    }
+
+    /// The pipeline of one client connection:
+    ///
+    ///     RawInputTap → ResponseEncoder → HTTPRequestDecoder → RequestGuardHandler → GatewayHandler
+    static func configureConnection(_ channel: any Channel, state: GatewayState, limits: RequestLimits, access: AccessPolicy) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(RawInputTap(maxRequestLine: limits.maxRequestLine))
+        try pipeline.addHandler(ResponseEncoder())
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits.decoderLimits)))
+        try pipeline.addHandler(RequestGuardHandler(limits: limits, access: access))
+        try pipeline.addHandler(GatewayHandler(state: state))
+    }
+
+    private func makeState() throws -> GatewayState {
+        var tls: [String: UpstreamTLS] = [:]
+        for route in configuration.allRoutes where route.upstream.scheme == "https" && tls[route.upstream.origin] == nil {
+            tls[route.upstream.origin] = try UpstreamTLS(host: route.upstream.host, caFile: configuration.upstreamCAFile)
+        }
+        let pool = UpstreamConnectionPool(
+            maxConnections: configuration.upstreamConnections, connectTimeout: .init(configuration.connectTimeout),
+            idleTimeout: .init(configuration.upstreamKeepaliveIdle), tls: tls
+        )
+        let upstream = configuration.upstream
+        let readiness = Readiness(window: configuration.readinessWindow, clock: clock) { eventLoop in
+            UpstreamProbe.probe(upstream, pool: pool, on: eventLoop, timeout: .seconds(2))
+        }
+        return try GatewayState(
+            configuration: configuration, credentials: credentials, clock: clock, metrics: metrics,
+            accessLog: accessLog, readiness: readiness, pool: pool, logger: logger
+        )
     }
 
     /// Applies a reloaded configuration (SIGHUP) to the running gateway, without dropping connections.
@@ -197,34 +207,5 @@ public final class GatewayServer: Service, Sendable {
             guard let label = child.label, !ignoring.contains(label) else { return nil }
             return newValues[label] == String(reflecting: child.value) ? nil : label
         }
-    }
-
-    /// What happened while putting the unix socket in place (written once, before the server serves).
-    private final class UnixSetupOutcome: @unchecked Sendable {
-        private let lock = NIOLock()
-        private var _error: (any Error)?
-        private var _inode: ino_t?
-        var error: (any Error)? {
-            get { lock.withLock { _error } }
-            set { lock.withLock { _error = newValue } }
-        }
-        var inode: ino_t? {
-            get { lock.withLock { _inode } }
-            set { lock.withLock { _inode = newValue } }
-        }
-    }
-
-    static func clientConfiguration(_ configuration: GatewayConfiguration) -> HTTPClient.Configuration {
-        var client = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamConnections),
-            decompression: .disabled
-        )
-        client.httpVersion = .http1Only
-        // An upstream that refuses connections gets a 502 at once, as from nginx (and the event-loop relay), instead
-        // of AsyncHTTPClient retrying with backoff until the connect timeout (10 s by default) while clients wait.
-        client.connectionPool.retryConnectionEstablishment = false
-        return client
     }
 }

@@ -1,11 +1,12 @@
-import AsyncHTTPClient
 import GatewayCache
 import GatewayLimits
 import HTTPTypes
+import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
-/// What both request paths (the channel-level fast path and the async proxy path) share.
+/// What every connection of one running gateway shares: settings, cache, limiter, upstream pool, observability.
 final class GatewayState: Sendable {
     /// Settings fixed at start.
     let configuration: GatewayConfiguration
@@ -26,15 +27,21 @@ final class GatewayState: Sendable {
     let accessLog: AccessLog?
     /// What `/_pingate/readyz` reports.
     let readiness: Readiness
-    /// Routes by prefix, each with its forwarder.
+    /// Routes by prefix.
     let routes: RouteTable
     /// `Date` header values, formatted once per second.
     let dates = HTTPDateCache()
-    /// Upstream connections of the event-loop relay (``RelayExchange``).
-    let relayPool: UpstreamRelayPool
+    /// The one pool of upstream connections.
+    let pool: UpstreamConnectionPool
+    /// Diagnostics (never a secret).
+    let logger: Logger
 
-    init(configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics, accessLog: AccessLog?, readiness: Readiness, client: HTTPClient) throws {
-        self.routes = RouteTable(configuration: configuration, client: client, credentials: credentials)
+    init(
+        configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
+        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, logger: Logger
+    ) throws {
+        self.logger = logger
+        self.routes = RouteTable(configuration: configuration)
         self.readiness = readiness
         self.accessLog = accessLog
         self.configuration = configuration
@@ -43,19 +50,26 @@ final class GatewayState: Sendable {
         self.clock = clock
         self.credentials = credentials
         self.metrics = metrics
-        self.relayPool = UpstreamRelayPool(connectTimeout: .init(configuration.connectTimeout))
+        self.pool = pool
     }
 
-    /// The rate class a request is charged to; "" when no class budgets are configured (classifying, which
-    /// normalises the path, would then be wasted work on every forwarded request).
-    func routeClass(of route: GatewayRoute, method: String, target: String, budgets: RateLimiter.Configuration) -> String {
-        if let rateClass = route.rateClass { return rateClass }
-        guard !budgets.classBudgets.isEmpty else { return "" }
-        return configuration.routeClasses.classify(method: method, path: target)  // the classifier drops the query
+    // MARK: - Bookkeeping
+
+    /// The one place a finished request is accounted for: `pingate_requests_total`, the access log, and the
+    /// in-flight gauge (which ``requestStarted()`` raised).
+    func record(_ record: ExchangeRecord) {
+        metrics.inFlightChanged(by: -1)
+        metrics.request(route: record.route, method: record.method, status: record.status)
+        accessLog?.record(record, duration: clock.now() - record.started, wallClock: clock.wallClockSeconds())
     }
 
-    /// The bookkeeping of an upstream answer (both request paths): readiness, the latency histogram, and the
-    /// limiter's view of pushback (`429`/`503` with `Retry-After`). Returns how long the upstream took.
+    /// A request head arrived; ``record(_:)`` ends it.
+    func requestStarted() {
+        metrics.inFlightChanged(by: 1)
+    }
+
+    /// The bookkeeping of an upstream answer: readiness, the latency histogram, and the limiter's view of pushback
+    /// (`429`/`503` with `Retry-After`). Returns how long the upstream took.
     func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration) -> Duration {
         let now = clock.now()
         readiness.upstreamAnswered()
@@ -64,14 +78,12 @@ final class GatewayState: Sendable {
         return now - sentAt
     }
 
-    /// The fields every answer pingate makes on the event loop carries after its own: `Cache-Status` (when the
-    /// cache is on), `X-Request-Id`, and `Date` (Hummingbird stamps the async path's answers the same way).
-    func answerFields(cacheStatus: String?, requestID: String) -> [(String, String)] {
-        var fields: [(String, String)] = []
-        if let cacheStatus { fields.append(("Cache-Status", cacheStatus)) }
-        fields.append(("X-Request-Id", requestID))
-        fields.append(("Date", dates.current))
-        return fields
+    /// The rate class a request is charged to; "" when no class budgets are configured (classifying, which
+    /// normalises the path, would then be wasted work on every forwarded request).
+    func routeClass(of route: GatewayRoute, method: String, target: String, budgets: RateLimiter.Configuration) -> String {
+        if let rateClass = route.rateClass { return rateClass }
+        guard !budgets.classBudgets.isEmpty else { return "" }
+        return configuration.routeClasses.classify(method: method, path: target)  // the classifier drops the query
     }
 
     /// Installs new budgets (a reload changed them); budgets start afresh, a pushback pause carries over.

@@ -1,25 +1,15 @@
-import AsyncHTTPClient
-
-/// The routes with their forwarders, resolved once per request by longest prefix.
+/// The routes, resolved once per request by longest prefix.
 struct RouteTable: Sendable {
-    /// A route ready to forward.
-    struct Entry: Sendable {
-        let route: GatewayRoute
-        let forwarder: Forwarder
-    }
-
     /// Most specific prefix first; the default route (`/`) last.
-    let entries: [Entry]
+    let routes: [GatewayRoute]
 
-    init(configuration: GatewayConfiguration, client: HTTPClient, credentials: CredentialStore) {
-        entries = configuration.allRoutes.map { route in
-            Entry(route: route, forwarder: Forwarder(client: client, upstream: route.upstream, credentials: credentials, route: route.name))
-        }
+    init(configuration: GatewayConfiguration) {
+        routes = configuration.allRoutes
     }
 
     /// The route for a request target (path + query).
-    func resolve(_ target: String) -> Entry {
-        if entries.count == 1 { return entries[0] }
-        return entries.first { $0.route.matches(path: target) } ?? entries[entries.count - 1]
+    func resolve(_ target: String) -> GatewayRoute {
+        if routes.count == 1 { return routes[0] }
+        return routes.first { $0.matches(path: target) } ?? routes[routes.count - 1]
     }
 }

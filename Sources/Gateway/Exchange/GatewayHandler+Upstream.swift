@@ -1,0 +1,159 @@
+import GatewayCache
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The client side of an ``UpstreamExchange``: the answer streams to the client as it arrives.
+extension GatewayHandler: UpstreamExchangeDelegate {
+    func exchangeSent() {
+        current?.record.upstreamSentAt = state.clock.now()
+    }
+
+    func exchange(receivedHead upstreamHead: HTTPResponseHead) {
+        guard let request = current else { return }
+        let status = upstreamHead.status
+        request.record.upstreamDuration = state.upstreamAnswered(
+            status: Int(status.code), retryAfter: upstreamHead.headers.first(name: "retry-after"),
+            sentAt: request.record.upstreamSentAt ?? request.record.started
+        )
+        let headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
+        let isChunked = upstreamHead.headers.contains(name: "transfer-encoding")
+        let contentLength = isChunked ? nil : upstreamHead.headers.first(name: "content-length").flatMap { Int($0) }
+        if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method) {
+            cache.invalidate(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers))
+        }
+        let framing: ResponseHead.Framing
+        if request.head.method == .HEAD || status.code < 200 || status.code == 204 || status.code == 304 {
+            framing = .none(declaredLength: status.code == 204 ? nil : contentLength)
+        } else if let contentLength {
+            framing = .length(contentLength)
+        } else {
+            framing = ResponseHead.streamingFraming(for: request.head.version)
+        }
+        // An answer that comes before the whole upload is the last on this connection (the rest is not wanted).
+        request.keepAlive = request.keepAlive && request.requestEnded && !closeWhenDone
+        request.record.status = Int(status.code)
+        let head = ResponseHead(version: request.head.version, status: status, headers: headers, framing: framing, keepAlive: request.keepAlive)
+        if request.fill != nil {
+            fillReceivedHead(request, status: status, headers: headers, contentLength: contentLength)
+            if request.fill?.body != nil {
+                request.heldAnswerHead = head
+                return
+            }
+        }
+        writeAnswerHead(head, for: request)
+    }
+
+    /// Decorates and writes the answer's head.
+    private func writeAnswerHead(_ head: ResponseHead, for request: Request) {
+        guard let context else { return }
+        var head = head
+        request.answerStarted = true
+        decorate(&head.headers, for: request)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    /// Writes a held answer's head and `body`, what arrived of it so far; the rest streams.
+    private func releaseHeldAnswer(_ request: Request, body: ByteBuffer?) {
+        guard let head = request.heldAnswerHead, let context else { return }
+        request.heldAnswerHead = nil
+        writeAnswerHead(head, for: request)
+        if let body, body.readableBytes > 0, request.head.method != .HEAD {
+            request.record.bytesOut += body.readableBytes
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+        }
+    }
+
+    func exchange(receivedBody buffer: ByteBuffer) {
+        guard let request = current, let context else { return }
+        if request.heldAnswerHead != nil {
+            let held = request.fill?.body?.readableBytes ?? 0
+            let objectLimit = state.cache?.configuration.maxObjectBytes ?? 0
+            if held + buffer.readableBytes <= min(CacheFill.holdLimit, objectLimit) {
+                fillReceivedBody(request, buffer)
+                return
+            }
+            releaseHeldAnswer(request, body: request.fill?.body)
+        }
+        if request.fill != nil { fillReceivedBody(request, buffer) }
+        request.record.bytesOut += buffer.readableBytes
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    func exchangeEnded(requestComplete: Bool) {
+        guard let request = current else { return }
+        if request.heldAnswerHead != nil {
+            // The whole answer arrived while held: it is stored first, so `Cache-Status` says whether it was.
+            let body = request.fill?.body
+            let reason = request.fill?.reason ?? .miss
+            let stored = fillEnded(request)
+            if !stored { request.cacheStatus = .forwarded(reason) }
+            releaseHeldAnswer(request, body: body)
+        } else if request.fill != nil {
+            fillEnded(request)
+        }
+        if !requestComplete { request.keepAlive = false }
+        answerEnded(request)
+    }
+
+    func exchangeFlush() {
+        context?.flush()
+    }
+
+    func exchange(failed failure: UpstreamFailure) {
+        guard let request = current else { return }
+        state.metrics.upstreamError(kind: failure.metricKind)
+        state.logger.warning("upstream request failed", metadata: ["kind": "\(failure.metricKind)", "request_id": "\(request.decision.requestID)"])
+        if let stale = request.fill?.stale, stale.isUsableOnError(at: state.clock.now()) {
+            completeFlight(of: request, with: .goUpstream)
+            request.fill = nil
+            request.cacheStatus = .forwarded(.stale)
+            answer(request, from: stale, age: stale.age(at: state.clock.now()))
+            return
+        }
+        let error = failure.answer
+        completeFlight(of: request, with: .shared(.error(error)))
+        request.fill = nil
+        answer(request, error: error)
+    }
+
+    func exchange(aborted failure: UpstreamFailure) {
+        guard let request = current, let context else { return }
+        if !request.answerStarted {
+            // Nothing reached the client yet (the answer was held): it gets a clean JSON error after all.
+            request.heldAnswerHead = nil
+            exchange(failed: failure)
+            return
+        }
+        // The status line is out: the client sees the connection end; nothing partial is stored.
+        state.metrics.upstreamError(kind: failure.metricKind)
+        completeFlight(of: request, with: .goUpstream)
+        request.fill = nil
+        request.stage = .done
+        closing = true
+        finish(request)
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    func exchange(pauseClientReads paused: Bool) {
+        setUploadPaused(paused)
+    }
+
+    func exchange(mayRetry reason: String) -> Bool {
+        guard let request = current else { return false }
+        let limiter = state.limiter
+        let routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
+        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now()) {
+        case .allowed:
+            state.metrics.upstreamRetry(reason: reason)
+            return true
+        case .delayed(_, let reservation, _):
+            limiter.cancel(reservation, now: state.clock.now())
+            return false
+        case .rejected:
+            return false
+        }
+    }
+}
