@@ -1,6 +1,8 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// Starts the fake w3ipfs pinning API (see `PinningRoutes` for the endpoints) on a real socket.
@@ -27,18 +29,21 @@ public struct FakeW3IPFSServer: Sendable {
     ///   - host: Address to bind.
     ///   - port: Port to bind; 0 picks a free one (read it from ``RunningFakeW3IPFS/port``).
     ///   - logger: Server logger; silent by default.
+    ///   - tls: Serve https with this configuration (certificate and key) instead of plain http.
     /// - Returns: The running server.
     /// - Throws: ``FakeW3IPFSServerError`` when it cannot listen (e.g. the port is taken).
     public static func start(
         state: FakeW3IPFSState,
         host: String = "127.0.0.1",
         port: Int = 0,
-        logger: Logger? = nil
+        logger: Logger? = nil,
+        tls: TLSConfiguration? = nil
     ) async throws -> RunningFakeW3IPFS {
         let logger = logger ?? Logger(label: "FakeW3IPFS", factory: { _ in SwiftLogNoOpLogHandler() })
         let (events, sink) = AsyncStream.makeStream(of: StartupEvent.self)
         let application = Application(
             router: PinningRoutes(state: state).makeRouter(),
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
                 sink.yield(.listening(port: channel.localAddress?.port))
@@ -61,7 +66,7 @@ public struct FakeW3IPFSServer: Sendable {
         for await event in events {
             switch event {
             case .listening(let boundPort?):
-                return RunningFakeW3IPFS(host: host, port: boundPort, state: state, serviceGroup: serviceGroup, runTask: runTask)
+                return RunningFakeW3IPFS(host: host, port: boundPort, state: state, scheme: tls == nil ? "http" : "https", serviceGroup: serviceGroup, runTask: runTask)
             case .listening(nil):
                 await serviceGroup.triggerGracefulShutdown()
                 await runTask.value

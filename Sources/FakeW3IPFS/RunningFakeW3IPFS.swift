@@ -8,11 +8,14 @@ public final class RunningFakeW3IPFS: Sendable {
     public let port: Int
     /// The state it serves.
     public let state: FakeW3IPFSState
+    /// `http` or `https`.
+    public let scheme: String
 
     private let serviceGroup: ServiceGroup
     private let runTask: Task<Void, Never>
 
-    init(host: String, port: Int, state: FakeW3IPFSState, serviceGroup: ServiceGroup, runTask: Task<Void, Never>) {
+    init(host: String, port: Int, state: FakeW3IPFSState, scheme: String, serviceGroup: ServiceGroup, runTask: Task<Void, Never>) {
+        self.scheme = scheme
         self.host = host
         self.port = port
         self.state = state
@@ -20,10 +23,10 @@ public final class RunningFakeW3IPFS: Sendable {
         self.runTask = runTask
     }
 
-    /// `http://HOST:PORT` (IPv6 hosts in brackets), without a trailing slash.
+    /// `SCHEME://HOST:PORT` (IPv6 hosts in brackets), without a trailing slash.
     public var baseURL: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return "http://\(host):\(self.port)"
+        return "\(scheme)://\(host):\(self.port)"
     }
 
     /// Stop accepting connections, let in-flight requests finish, close idle keep-alive

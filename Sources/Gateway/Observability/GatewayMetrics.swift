@@ -113,6 +113,11 @@ public final class GatewayMetrics: Sendable {
         counter("pingate_upstream_retries_total", [("reason", reason)]).increment()
     }
 
+    /// Counts a new upstream connection (TCP connected, TLS verified): with keep-alive, far fewer than requests.
+    func upstreamConnectionOpened() {
+        counter("pingate_upstream_connections_opened_total", []).increment()
+    }
+
     /// Counts an upstream failure by kind (`connect_refused`, `read_timeout`, …).
     func upstreamError(kind: String) {
         counter("pingate_upstream_errors_total", [("kind", kind)]).increment()

@@ -166,7 +166,8 @@ public final class GatewayServer: Service, Sendable {
         }
         let pool = UpstreamConnectionPool(
             maxConnections: configuration.upstreamConnections, connectTimeout: .init(configuration.connectTimeout),
-            idleTimeout: .init(configuration.upstreamKeepaliveIdle), tls: tls
+            idleTimeout: .init(configuration.upstreamKeepaliveIdle), tls: tls,
+            onConnectionOpened: { [metrics] in metrics.upstreamConnectionOpened() }
         )
         let upstream = configuration.upstream
         let readiness = Readiness(window: configuration.readinessWindow, clock: clock) { eventLoop in

@@ -25,6 +25,8 @@ final class UpstreamConnectionPool: Sendable {
     let idleTimeout: TimeAmount
     /// TLS set-ups of the https upstreams, by origin.
     private let tls: [String: UpstreamTLS]
+    /// Told of every new connection that became ready (a metric).
+    private let onConnectionOpened: @Sendable () -> Void
     private let state = Mutex(State())
 
     private struct Waiter {
@@ -50,7 +52,11 @@ final class UpstreamConnectionPool: Sendable {
     }
 
     /// - Parameter tls: the TLS set-up of each https upstream, keyed by ``UpstreamEndpoint/origin``.
-    init(maxConnections: Int, connectTimeout: TimeAmount, idleTimeout: TimeAmount, tls: [String: UpstreamTLS]) {
+    init(
+        maxConnections: Int, connectTimeout: TimeAmount, idleTimeout: TimeAmount, tls: [String: UpstreamTLS],
+        onConnectionOpened: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onConnectionOpened = onConnectionOpened
         self.maxConnections = max(1, maxConnections)
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -162,6 +168,7 @@ final class UpstreamConnectionPool: Sendable {
                     timeout.cancel()
                     switch result {
                     case .success:
+                        self.onConnectionOpened()
                         let connection = UpstreamConnection(id: id, channel: channel, handler: handler, endpoint: endpoint, idleSince: .now())
                         promise.succeed(Lease(connection: connection, reused: false))
                     case .failure(let error):

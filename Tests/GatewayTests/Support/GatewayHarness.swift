@@ -5,6 +5,7 @@ import Gateway
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import ServiceLifecycle
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
@@ -22,6 +23,7 @@ struct GatewayHarness: Sendable {
     ///   - configure: adjust the gateway configuration.
     static func run<T: Sendable>(
         upstreamURL override: String? = nil,
+        upstreamTLS: TLSConfiguration? = nil,
         clock: GatewayClock = .system(),
         accessLog: AccessLog? = nil,
         configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
@@ -29,8 +31,10 @@ struct GatewayHarness: Sendable {
     ) async throws -> T {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
         let state = FakeW3IPFSState(apiKey: TestVault.apiKey, secretKey: TestVault.secretKey)
-        let fake = try await FakeW3IPFSServer.start(state: state, logger: logger)
-        var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(override ?? fake.baseURL))
+        let fake = try await FakeW3IPFSServer.start(state: state, logger: logger, tls: upstreamTLS)
+        // An https fake is reached by name, as its certificate names `localhost`.
+        let fakeURL = upstreamTLS == nil ? fake.baseURL : "https://localhost:\(fake.port)"
+        var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(override ?? fakeURL))
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.drainTimeout = .seconds(5)
         configure(&configuration)
