@@ -7,8 +7,8 @@ import NIOCore
 /// connection is closed: the late reply would otherwise still arrive and the connection may be stuck. When the
 /// connection ends, every request still waiting fails.
 ///
-/// With `onPush`, pub/sub messages (`message`, `pmessage`, `smessage` arrays and RESP3 pushes that are not
-/// subscription confirmations) go there instead of to a request.
+/// Pub/sub messages (`message`, `pmessage`, `smessage` arrays on a connection with `onPush`) and RESP3 pushes that
+/// are not subscription confirmations go to `onPush`, or are dropped without it, instead of to a request.
 final class RedisCommandHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RedisRequest
@@ -68,8 +68,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = Self.unwrapInboundIn(data)
-        if let onPush = self.onPush, Self.isPubSubMessage(value) {
-            onPush(value)
+        if self.isOutOfBand(value) {
+            self.onPush?(value)
             return
         }
         guard var head = self.pending.first else {
@@ -131,12 +131,14 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
     }
 
-    private static func isPubSubMessage(_ value: RESPValue) -> Bool {
+    /// Whether `value` is no reply to a request: a pub/sub message on the subscriber connection, or any RESP3
+    /// push other than a subscription confirmation (which answers `SUBSCRIBE`).
+    private func isOutOfBand(_ value: RESPValue) -> Bool {
         switch value {
         case .push(let elements):
-            let kind = elements.first?.string?.lowercased()
-            return !Self.subscriptionReplies.contains(kind ?? "")
-        case .array(.some(let elements)):
+            let kind = elements.first?.string?.lowercased() ?? ""
+            return self.onPush == nil || !Self.subscriptionReplies.contains(kind)
+        case .array(.some(let elements)) where self.onPush != nil:
             guard let kind = elements.first?.string?.lowercased() else { return false }
             return kind == "message" || kind == "pmessage" || kind == "smessage"
         default:

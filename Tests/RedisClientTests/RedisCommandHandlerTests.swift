@@ -99,6 +99,16 @@ struct RedisCommandHandlerTests {
         )
     }
 
+    @Test("a RESP3 push on a command connection is dropped, not taken for a reply")
+    func pushOnCommandConnection() throws {
+        let channel = try makeChannel()
+        defer { _ = try? channel.finish() }
+        let get = request(channel, RedisCommand("GET", "k"))
+        try channel.writeInbound(ByteBuffer(string: ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\nv\r\n"))
+        #expect(try result(get)?.get() == .bulkString(ByteBuffer(string: "v")))
+        #expect(channel.isActive)
+    }
+
     @Test("a passed deadline fails the command with a timeout, the rest as closed, and closes the connection")
     func timeout() throws {
         let channel = try makeChannel()

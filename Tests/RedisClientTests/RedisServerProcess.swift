@@ -117,6 +117,8 @@ final class RedisServerProcess {
             "save \"\"",
             "appendonly no",
             "dir \(self.directory.path)",
+            // Read by .ci/run to end a server whose test process died before stopping it.
+            "pidfile \(self.directory.appendingPathComponent("redis.pid").path)",
             "daemonize no",
             "logfile \"\"",
         ] + self.extraConfiguration
