@@ -30,6 +30,33 @@ struct EngineTests {
         }
     }
 
+    @Test("answers pingate makes itself (admin endpoints, 429s, hits for an allowed Origin) keep the connection alive")
+    func localAnswersKeepAlive() async throws {
+        try await GatewayHarness.run(configure: {
+            $0.rateLimits = .init(upstream: .init(rate: 1, burst: 1))
+            $0.access.allowedOrigins = ["http://app.localhost"]
+        }) { h in
+            #expect(try await h.send(.GET, Self.list).status == 200)  // fills the cache, spends the budget
+            let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
+            let requests = [
+                "GET /_pingate/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                "GET /api/pinning/pins/?limit=3 HTTP/1.1\r\nHost: localhost\r\n\r\n",  // over budget: 429
+                "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nOrigin: http://app.localhost\r\n\r\n",  // a hit with CORS
+                "GET /_pingate/cache HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            ]
+            var statuses: [Int] = []
+            for request in requests {
+                try await connection.send(request)
+                let response = try #require(try await connection.readResponse())
+                statuses.append(response.status)
+                #expect(response.header("connection") == nil, "\(request.prefix(30)): \(response.headers)")
+            }
+            #expect(statuses == [200, 429, 200, 200])
+            #expect(!connection.sawEOF)
+            await connection.close()
+        }
+    }
+
     @Test("limits.upstream_connections caps upstream connections across event loops: the rest wait and all are answered")
     func connectionCap() async throws {
         try await GatewayHarness.run(configure: {
