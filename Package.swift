@@ -40,10 +40,14 @@ let package = Package(
         // MARK: - Process controls (prctl) that Glibc's module does not export
         .target(name: "CProcessControl"),
 
+        // MARK: - Value types shared by configuration, gateway and cache (no I/O, no dependencies)
+        .target(name: "PingateCore", swiftSettings: swiftSettings),
+
         // MARK: - Pure policy types (no I/O, injected clocks)
         .target(
             name: "GatewayCache",
             dependencies: [
+                "PingateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -57,7 +61,7 @@ let package = Package(
         // MARK: - Configuration file, environment and flags
         .target(
             name: "PingateConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["PingateCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
 
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Vault", "GatewayCache", "GatewayLimits",
+                "Vault", "GatewayCache", "GatewayLimits", "PingateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -98,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "pingate",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig",
+                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig", "PingateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,7 +118,7 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
-        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FakeW3IPFSTests",
             dependencies: [
@@ -128,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import PingateCore
+
 extension PingateSettings {
     /// The effective configuration as YAML, every key followed by a comment
     /// naming its source (`# default`, `# file:12`, `# env PINGATE_CACHE_TTL`,
@@ -48,7 +50,7 @@ extension PingateSettings {
             out.append("  upstream: \(Self.yamlString(route.upstream.absoluteString))")
             // Values are vault entry *names*, never secrets.
             let credentials = route.credentials
-                .map { "\(Self.yamlString($0.header)): \(Self.yamlString($0.vaultEntry))" }
+                .map { "\(Self.yamlString($0.header)): \(Self.yamlString($0.entry))" }
                 .joined(separator: ", ")
             out.append("  credentials: {\(credentials)}")
             out.append("  cache: \(route.cache)")

@@ -1,4 +1,5 @@
 import Foundation
+import PingateCore
 
 /// The fully validated, typed pingate configuration.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PingateCore
 
 /// Parses and validates the file-only `routes` list and `rate_limit.classes` map.
 struct RouteParser {
@@ -205,7 +206,7 @@ struct RouteParser {
             do { upstream = try c.url() } catch { errors.append(error) }
         }
 
-        var credentials: [RouteSettings.Credential] = []
+        var credentials: [CredentialMapping] = []
         if let (credTree, keyLine) = values["credentials"], !credTree.isNull {
             if case .mapping(let pairs, _) = credTree {
                 var seen: Set<String> = []
@@ -235,7 +236,7 @@ struct RouteParser {
                                                   message: "expected a vault entry name, got \(got)"))
                         continue
                     }
-                    credentials.append(.init(header: pair.key, vaultEntry: entryName.trimmingWhitespace()))
+                    credentials.append(.init(header: pair.key, entry: entryName.trimmingWhitespace()))
                 }
             } else {
                 errors.append(ConfigError(kind: .wrongShape, key: "\(base).credentials", source: source(keyLine),

@@ -1,3 +1,5 @@
+import PingateCore
+
 /// Converts merged raw entries (one per catalog key) into typed settings,
 /// collecting every conversion error.
 struct SettingsBuilder {

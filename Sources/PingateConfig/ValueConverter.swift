@@ -1,4 +1,5 @@
 import Foundation
+import PingateCore
 
 /// Converts one setting's winning ``RawEntry`` into a typed value, producing a
 /// ``ConfigError`` that names the key and the source on failure.

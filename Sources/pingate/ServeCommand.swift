@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         let configuration = prepared.configuration
         let accessLog = prepared.settings.accessLog
-            ? AccessLog(format: prepared.settings.log.format == .text ? .text : .json) : nil
+            ? AccessLog(format: prepared.settings.log.format) : nil
         let readyLogger = logger
         let vaultPath = prepared.vaultPath
         let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in

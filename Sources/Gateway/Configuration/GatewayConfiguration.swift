@@ -1,5 +1,6 @@
 import GatewayCache
 import GatewayLimits
+import PingateCore
 
 /// Everything `pingate serve` needs besides the unlocked credentials.
 public struct GatewayConfiguration: Sendable {

@@ -1,5 +1,6 @@
 import Vault
 import HTTPTypes
+import PingateCore
 
 /// The credential headers injected into every forwarded request.
 ///

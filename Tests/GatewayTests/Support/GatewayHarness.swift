@@ -5,6 +5,7 @@ import Gateway
 import Logging
 import NIOCore
 import NIOHTTP1
+import PingateCore
 import ServiceLifecycle
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
