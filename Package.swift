@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Layering of flags, environment and file; pingate reads its own YAML (lines, routes), so no traits.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
     ],
     targets: [
         // MARK: - Crypto: the only code that touches OpenSSL
@@ -61,7 +63,11 @@ let package = Package(
         // MARK: - Configuration file, environment and flags
         .target(
             name: "PingateConfig",
-            dependencies: ["PingateCore", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PingateCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -3,10 +3,9 @@ import PingateCore
 
 /// The fully validated, typed pingate configuration.
 ///
-/// Build it with ``SettingsLoader/load(file:environment:flags:)``; field names
-/// mirror the dotted keys of ``SettingsCatalog`` (`cache.ttl` → `cache.ttl`,
-/// `rate_limit.wait_ms` → `rateLimit.waitMilliseconds`). `init()` gives the
-/// defaults.
+/// Build it with ``SettingsLoader/load(file:environment:flags:)``; field names mirror the dotted keys of
+/// ``SettingsCatalog`` (`cache.ttl` → `cache.ttl`, `rate_limit.wait_ms` → `rateLimit.waitMilliseconds`).
+/// `init()` gives the defaults.
 public struct PingateSettings: Sendable, Hashable {
     /// `listen`.
     public var listen = ListenAddress(host: "127.0.0.1", port: 8787)
@@ -45,7 +44,7 @@ public struct PingateSettings: Sendable, Hashable {
     /// `readiness.*`.
     public var readiness = Readiness()
     /// `routes`; always contains a route with prefix `/`.
-    public var routes: [RouteSettings]
+    public var routes: [RouteSettings] = [.defaultW3IPFS(upstream: URL(string: "https://api.w3ipfs.storage")!)]
 
     /// Source of each setting's effective value, by dotted key.
     public var sources: [String: SettingSource] = [:]
@@ -58,18 +57,13 @@ public struct PingateSettings: Sendable, Hashable {
     public var warnings: [String] = []
 
     /// The defaults.
-    public init() {
-        routes = [.defaultW3IPFS(upstream: URL(string: "https://api.w3ipfs.storage")!)]
-    }
+    public init() {}
 
     /// The route for a request path: the longest matching prefix
     /// (`/api` matches `/api` and `/api/x`, not `/apix`); falls back to the `/` route.
     public func route(forPath path: String) -> RouteSettings {
-        var best: RouteSettings?
-        for route in routes where route.matches(path: path) {
-            if best == nil || route.prefix.count > best!.prefix.count { best = route }
-        }
-        return best ?? routes.first ?? .defaultW3IPFS(upstream: upstream)
+        routes.filter { $0.matches(path: path) }.max { $0.prefix.count < $1.prefix.count }
+            ?? routes.first ?? .defaultW3IPFS(upstream: upstream)
     }
 
     /// Where `key`'s value came from (`.defaultValue` when unknown).

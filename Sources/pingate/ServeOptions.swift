@@ -3,7 +3,8 @@ import PingateConfig
 
 /// Every `pingate serve` setting as a flag. Each is optional: only the flags given override the environment
 /// (`PINGATE_…`), the config file and the defaults, in that order. Values are validated by `PingateConfig`,
-/// so a bad one is reported with its flag name.
+/// so a bad one is reported with its flag name. A property's name is its flag in camel case (`cacheTtl` is
+/// `--cache-ttl`), which is how ``given`` finds the setting.
 struct ServeOptions: ParsableArguments {
     @Option(help: "YAML config file (default: $PINGATE_CONFIG). Precedence: flag > env > file > default.") var config: String?
 
@@ -50,28 +51,20 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("rate_limit.max_clients")) var rateLimitMaxClients: String?
     @Option(help: help("readiness.upstream_window")) var readinessWindow: String?
 
-    /// The flags the user gave, keyed by setting key, for `SettingsLoader`.
+    /// The flags the user gave, by flag name (`cache-ttl`, `no-cache` never: a switch carries its value), for
+    /// `SettingsLoader`. Repeated flags are joined with commas.
     var given: [String: String] {
         var flags: [String: String] = [:]
-        func put(_ key: String, _ value: String?) { if let value { flags[key] = value } }
-        func put(_ key: String, _ values: [String]) { if !values.isEmpty { flags[key] = values.joined(separator: ",") } }
-        func put(_ key: String, _ value: Bool?) { if let value { flags[key] = value ? "true" : "false" } }
-        put("listen", listen); put("upstream", upstream); put("unix_socket", unixSocket)
-        put("unix_socket_mode", unixSocketMode); put("allowed_uids", allowUid); put("allow_remote", allowRemote)
-        put("access_token_file", accessTokenFile); put("allowed_hosts", allowHost); put("allowed_origins", allowOrigin)
-        put("log.level", logLevel); put("log.format", logFormat); put("access_log", accessLog)
-        put("timeouts.connect", connectTimeout); put("timeouts.read", readTimeout); put("timeouts.drain", drainTimeout)
-        put("timeouts.header", headerTimeout); put("timeouts.idle", idleTimeout)
-        put("limits.max_body_bytes", maxBodyBytes); put("limits.max_connections", maxConnections)
-        put("limits.max_header_bytes", maxHeaderBytes); put("limits.max_headers", maxHeaders)
-        put("limits.max_request_line", maxRequestLine)
-        put("cache.enabled", cache); put("cache.ttl", cacheTtl); put("cache.ttl_pending", cacheTtlPending)
-        put("cache.status_aware", cacheStatusAware); put("cache.max_bytes", cacheMaxBytes)
-        put("cache.max_object_bytes", cacheMaxObjectBytes); put("cache.statuses", cacheStatuses)
-        put("cache.stale_if_error", cacheStaleIfError)
-        put("rate_limit.rate", rateLimit); put("rate_limit.burst", burst); put("rate_limit.wait_ms", rateLimitWait)
-        put("rate_limit.client_rate", clientRateLimit); put("rate_limit.client_burst", clientBurst)
-        put("rate_limit.max_clients", rateLimitMaxClients); put("readiness.upstream_window", readinessWindow)
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label?.dropFirst(), label != "config" else { continue }
+            let flag = label.reduce(into: "") { name, c in name += c.isUppercase ? "-" + c.lowercased() : String(c) }
+            switch child.value {
+            case let option as Option<String?>: flags[flag] = option.wrappedValue
+            case let option as Option<[String]> where !option.wrappedValue.isEmpty: flags[flag] = option.wrappedValue.joined(separator: ",")
+            case let flagValue as Flag<Bool?>: flags[flag] = flagValue.wrappedValue.map(String.init)
+            default: break
+            }
+        }
         return flags
     }
 
