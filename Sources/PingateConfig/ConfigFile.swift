@@ -4,10 +4,10 @@ import Yams
 /// The YAML configuration file as one layer of the ``SettingsLoader``'s `ConfigReader`.
 ///
 /// The library's own YAML snapshot drops line numbers and refuses lists of mappings (`routes`), so pingate reads
-/// the document with Yams itself: every setting is flattened to its dotted key (nested sections and flat dotted
-/// keys alike) and handed to the reader as an `InMemoryProvider`, while the line of each value, the problems
-/// only a file can have (unknown keys with a suggestion, duplicates, wrong shapes) and the file-only sections
-/// stay here.
+/// the document with Yams itself: every setting is flattened to its dotted key (nested sections, flat dotted keys
+/// and the `upstream: {url: …}` form alike) and handed to the reader as an `InMemoryProvider`, while the line of
+/// each value, the problems only a file can have (unknown keys with a suggestion, duplicates, wrong shapes) and
+/// the file-only sections stay here.
 struct ConfigFile {
     /// The name used in locations (`pingate.yaml:4`).
     let path: String
@@ -15,7 +15,7 @@ struct ConfigFile {
     private(set) var values: [AbsoluteConfigKey: ConfigValue] = [:]
     /// Line of each setting's value, and of each list element.
     private var lines: [String: (value: Int, items: [Int])] = [:]
-    /// File-only settings (`routes`, `rate_limit.classes`) with the line of their key.
+    /// File-only settings (`routes`, `rate_limit.classes`, `profiles`) with the line of their key.
     private(set) var sections: [String: (node: Node, line: Int)] = [:]
     /// Everything wrong with the file's structure; value problems are found later, by the loader.
     private(set) var problems: [ConfigError] = []

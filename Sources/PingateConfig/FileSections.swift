@@ -2,11 +2,11 @@ import Foundation
 import PingateCore
 import Yams
 
-/// The file-only settings: `rate_limit.classes` and `routes`, read from the file's YAML nodes with
+/// The file-only settings: `rate_limit.classes`, `profiles` and `routes`, read from the file's YAML nodes with
 /// the same value syntaxes as every other setting, each problem keyed (`routes[1].prefix`) and located.
 struct FileSections {
     static let routeKeys = ["name", "prefix", "upstream", "credentials", "cache", "invalidation_scope", "rate_class"]
-    /// Headers pingate manages itself; a route must not inject them.
+    /// Headers pingate manages itself; a route or profile must not inject them.
     static let forbiddenHeaders: Set<String> = [
         "host", "content-length", "transfer-encoding", "connection", "keep-alive",
         "te", "trailer", "upgrade", "proxy-connection", "expect",
@@ -48,7 +48,16 @@ struct FileSections {
         return classes
     }
 
-    /// The entries of a mapping of names (classes), with names checked.
+    /// `profiles`: `{name: {header: vault entry}}`.
+    mutating func profiles(_ node: Node?) -> [String: [CredentialMapping]] {
+        var profiles: [String: [CredentialMapping]] = [:]
+        for (name, value, _) in named(node, "profiles", "profile name → {header: vault entry}") {
+            profiles[name] = credentials(value, key: "profiles.\(name)")
+        }
+        return profiles
+    }
+
+    /// The entries of a mapping of names (classes, profiles), with names checked.
     private mutating func named(_ node: Node?, _ key: String, _ what: String) -> [(String, Node, Int)] {
         guard let node, !ConfigFile.isNull(node) else { return [] }
         guard let mapping = node.mapping else {
@@ -65,7 +74,7 @@ struct FileSections {
         }
     }
 
-    /// `header: vault entry` pairs of a route.
+    /// `header: vault entry` pairs of a route or a profile.
     private mutating func credentials(_ node: Node, key: String) -> [CredentialMapping] {
         guard let mapping = node.mapping else {
             problem(.wrongShape, key, ConfigFile.line(node), "expected a mapping of header → vault entry, got \(ConfigFile.shape(node))")
@@ -228,6 +237,12 @@ struct FileSections {
     static func render(classes: [String: RateClass]) -> SettingDescriptor.Rendering {
         classes.isEmpty ? .inline("{}") : .block(classes.values.sorted { $0.name < $1.name }.map {
             "\($0.name): {rate: \(quote($0.rate.text)), burst: \($0.burst)}  # \($0.source.comment)"
+        })
+    }
+
+    static func render(profiles: [String: [CredentialMapping]]) -> SettingDescriptor.Rendering {
+        profiles.isEmpty ? .inline("{}") : .block(profiles.sorted { $0.key < $1.key }.map { name, credentials in
+            "\(name): {" + credentials.map { "\(quote($0.header)): \(quote($0.entry))" }.joined(separator: ", ") + "}"
         })
     }
 

@@ -18,7 +18,8 @@ public struct SettingDescriptor: Sendable {
     public let invertedFlag: String?
     /// True when the flag may be repeated (the values are joined with commas).
     public let repeatable: Bool
-    /// True when a value may hold a secret: marked secret for the configuration library's access reporting.
+    /// True when a value may hold a secret (a password in a URL): marked secret for the configuration
+    /// library's access reporting, masked when rendered.
     let isSecret: Bool
     /// Parses the winning texts (one for a scalar) into the settings; returns the problems, located by
     /// `source` (`nil` for the setting, an index for a list element).
@@ -30,7 +31,7 @@ public struct SettingDescriptor: Sendable {
     enum Rendering {
         /// On the key's line: `ttl: 30`.
         case inline(String)
-        /// Indented lines under the key (routes, classes).
+        /// Indented lines under the key (routes, classes, profiles).
         case block([String])
     }
 

@@ -6,7 +6,7 @@ public enum SettingKind: Sendable, Hashable {
     case boolean
     /// A list: a YAML list, comma-separated text, or a repeated flag.
     case list(placeholder: String)
-    /// Only in the configuration file (`routes`, `rate_limit.classes`).
+    /// Only in the configuration file (`routes`, `rate_limit.classes`, `profiles`).
     case fileOnly
 
     /// True for settings that can only be given in the configuration file.

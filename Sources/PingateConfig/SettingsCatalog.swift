@@ -23,9 +23,19 @@ public enum SettingsCatalog {
         .value("passphrase_file", \.passphraseFile, ValueSyntax<String>.path.optional, default: nil, flag: "passphrase-file",
                "Read the vault passphrase from this file (else PINGATE_PASSPHRASE or a prompt)."),
 
-        // MARK: Upstream and access
+        // MARK: Upstream
         .value("upstream", \.upstream, .httpURL, default: "https://api.w3ipfs.storage", flag: "upstream",
                "Upstream base URL of the default (w3ipfs) route."),
+        .value("upstream.breaker.failures", \.breaker.failures, .integer(minimum: 0), default: "5", flag: "breaker-failures",
+               "Consecutive upstream failures that open the circuit breaker (0 turns it off)."),
+        .value("upstream.breaker.open_s", \.breaker.openTime, .seconds, default: "5", flag: "breaker-open-s",
+               "Seconds the breaker stays open before one probe (doubling on each failed probe, up to 60)."),
+        .value("upstream.keepalive_idle_s", \.upstreamKeepAliveIdle, .seconds, default: "4", flag: "upstream-keepalive-idle-s",
+               "Seconds a pooled upstream connection may idle before pingate closes it instead of reusing it."),
+        .value("upstream_ca_file", \.upstreamCAFile, ValueSyntax<String>.path.optional, default: nil, flag: "upstream-ca-file",
+               "PEM root certificates to trust for https upstreams instead of the system store."),
+
+        // MARK: Access
         .value("allow_remote", \.allowRemote, .bool, default: "false", flag: "allow-remote", inverted: "no-allow-remote",
                "Allow listening on a non-loopback address (requires access_token_file)."),
         .value("access_token_file", \.accessTokenFile, ValueSyntax<String>.path.optional, default: nil, flag: "access-token-file",
@@ -34,6 +44,11 @@ public enum SettingsCatalog {
               "Extra Host header values accepted besides loopback names (DNS-rebinding guard)."),
         .list("allowed_origins", \.allowedOrigins, .origin, default: "", flag: "allow-origin", repeatable: true,
               "Browser Origins allowed to call pingate (CORS); '*' allows any."),
+        .value("auth.require_token", \.auth.requireToken, ValueSyntax<Bool>.bool.optional, default: nil,
+               derived: "off on loopback and unix sockets, on with allow_remote", flag: "require-token", inverted: "no-require-token",
+               "Refuse requests that carry no client token."),
+        .fileOnly("profiles", default: "{}", "Named credential sets for tokens: {profile: {header: vault entry}} (file only).",
+                  render: { FileSections.render(profiles: $0.profiles) }),
 
         // MARK: Logging
         .value("log.level", \.log.level, .choice("<level>"), default: "info", flag: "log-level",
@@ -66,6 +81,8 @@ public enum SettingsCatalog {
                "Most request header fields."),
         .value("limits.max_request_line", \.limits.maxRequestLine, .bytes, default: "8192", flag: "max-request-line",
                "Longest request line."),
+        .value("limits.upstream_connections", \.limits.upstreamConnections, .integer(minimum: 1), default: "128",
+               flag: "upstream-connections", "Most upstream connections, across all event loops."),
 
         // MARK: Cache
         .value("cache.enabled", \.cache.enabled, .bool, default: "true", flag: "cache", inverted: "no-cache",
@@ -74,16 +91,22 @@ public enum SettingsCatalog {
                "Seconds a cached response stays fresh."),
         .value("cache.ttl_pending", \.cache.ttlPending, .seconds, default: "2", flag: "cache-ttl-pending",
                "Freshness for pin statuses still in progress (queued/pinning)."),
+        .value("cache.max_ttl", \.cache.maxTTL, .seconds, default: "86400", flag: "cache-max-ttl",
+               "Cap on lifetimes the upstream states explicitly (max-age, s-maxage, Expires)."),
         .value("cache.status_aware", \.cache.statusAware, .bool, default: "true", flag: "cache-status-aware",
                inverted: "no-cache-status-aware", "Use cache.ttl_pending for responses describing unfinished pins."),
         .value("cache.max_bytes", \.cache.maxBytes, .bytes, default: "64MiB", flag: "cache-max-bytes",
                "Total cache size."),
-        .value("cache.max_object_bytes", \.cache.maxObjectBytes, .bytes, default: "1MiB", flag: "cache-max-object-bytes",
+        .value("cache.max_object_bytes", \.cache.maxObjectBytes, .bytes, default: "1MiB",
+               derived: "min(1MiB, cache.max_bytes)", flag: "cache-max-object-bytes",
                "Largest single cached response."),
         .list("cache.statuses", \.cache.statuses, .status, default: "200", flag: "cache-statuses",
               "Upstream HTTP statuses that may be cached."),
         .value("cache.stale_if_error", \.cache.staleIfError, .seconds, default: "0", flag: "cache-stale-if-error",
                "Serve a stale entry up to this many seconds past expiry when upstream fails."),
+        .value("cache.stale_while_revalidate", \.cache.staleWhileRevalidate, .seconds, default: "0",
+               flag: "cache-stale-while-revalidate",
+               "Serve a stale entry up to this many seconds past expiry while one background refresh runs."),
 
         // MARK: Rate limiting
         .value("rate_limit.rate", \.rateLimit.rate, .rate, default: nil, flag: "rate-limit",
@@ -105,6 +128,20 @@ public enum SettingsCatalog {
         .value("readiness.upstream_window", \.readiness.upstreamWindow, .seconds, default: "30", flag: "readiness-window",
                "Upstream counts as reachable if it answered within this many seconds."),
 
+        // MARK: Shared state
+        .value("redis.url", \.redis.url, ValueSyntax<URL>.redisURL.optional, default: nil, flag: "redis", secret: true,
+               "Share budgets and cache invalidations with other instances through this Redis (password never printed)."),
+        .value("redis.prefix", \.redis.prefix, .text, default: "pingate:", flag: "redis-prefix",
+               "Prefix of every Redis key and channel pingate uses."),
+        .value("redis.timeout_ms", \.redis.timeout, .milliseconds(minimum: 1), default: "50", flag: "redis-timeout-ms",
+               "Milliseconds each Redis call may take."),
+        .value("redis.on_failure", \.redis.onFailure, .choice("<local|refuse>"), default: "local", flag: "redis-on-failure",
+               "While Redis is unreachable: local (local budgets and cache) or refuse (503 when the upstream is needed)."),
+        .value("redis.password_entry", \.redis.passwordEntry, ValueSyntax<String>.name.optional, default: nil,
+               flag: "redis-password-entry", "Vault entry holding the Redis password (instead of one in redis.url)."),
+        .value("redis.expected_instances", \.redis.expectedInstances, .integer(minimum: 1), default: "1",
+               flag: "redis-expected-instances", "Instances sharing the budgets; without Redis each uses rate / this number."),
+
         // MARK: Routes
         .fileOnly("routes", default: "one route: w3ipfs at / to upstream",
                   "Prefix → upstream routes with credentials, cache and rate class (file only).",
@@ -122,8 +159,8 @@ public enum SettingsCatalog {
     /// never warned about.
     public static let reservedEnvironmentVariables: Set<String> = ["PINGATE_PASSPHRASE", "PINGATE_NEW_PASSPHRASE", "PINGATE_CONFIG"]
 
-    /// Other spellings of a key in the file.
-    static let aliases: [String: String] = [:]
+    /// Other spellings of a key in the file: `upstream: {url: …}` sets `upstream`.
+    static let aliases = ["upstream.url": "upstream"]
 
     /// Every proper prefix of a key (`cache`, `upstream`, `upstream.breaker`): mappings in the file.
     static let sections: Set<String> = Set(all.flatMap { d in

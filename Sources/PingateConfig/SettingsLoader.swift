@@ -74,10 +74,11 @@ public enum SettingsLoader {
 
         var sections = FileSections(path: fileName)
         settings.rateLimit.classes = sections.classes(file?.sections["rate_limit.classes"]?.node)
+        settings.profiles = sections.profiles(file?.sections["profiles"]?.node)
         settings.routes = sections.routes(file?.sections["routes"]?.node, upstream: settings.upstream, classes: settings.rateLimit.classes)
             ?? [.defaultW3IPFS(upstream: settings.upstream)]
         problems += sections.problems
-        for key in ["rate_limit.classes", "routes"] {
+        for key in ["rate_limit.classes", "profiles", "routes"] {
             settings.sources[key] = file?.sections[key].map { .file(path: fileName, line: $0.line) } ?? .defaultValue
         }
 
@@ -106,9 +107,10 @@ public enum SettingsLoader {
             problems.append(ConfigError(kind: .invalidValue, key: "limits.max_header_bytes", source: given("limits.max_header_bytes"),
                                         message: "must be at least 256 bytes, got \(s.limits.maxHeaderBytes)"))
         }
-        if s.cache.maxObjectBytes > s.cache.maxBytes {
-            let key = given("cache.max_object_bytes") == nil ? "cache.max_bytes" : "cache.max_object_bytes"
-            problems.append(ConfigError(kind: .invalidValue, key: key, source: given(key),
+        if given("cache.max_object_bytes") == nil {
+            s.cache.maxObjectBytes = min(s.cache.maxObjectBytes, s.cache.maxBytes)
+        } else if s.cache.maxObjectBytes > s.cache.maxBytes {
+            problems.append(ConfigError(kind: .invalidValue, key: "cache.max_object_bytes", source: given("cache.max_object_bytes"),
                                         message: "cache.max_object_bytes (\(s.cache.maxObjectBytes)) must not exceed cache.max_bytes (\(s.cache.maxBytes))"))
         }
         return problems

@@ -70,6 +70,12 @@ extension ValueSyntax where Value == Duration {
         return atto == 0 ? String(secs) : String(Double(secs) + Double(atto) / 1e18)
     })
 
+    /// A whole number of milliseconds ≥ `minimum`.
+    static func milliseconds(minimum: Int) -> Self {
+        let integer = ValueSyntax<Int>.integer(minimum: minimum)
+        return ValueSyntax(placeholder: "<ms>", expected: integer.expected, parse: { integer.parse($0).map { .milliseconds($0) } },
+                           render: { String($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) })
+    }
 }
 
 extension ValueSyntax where Value == Int {
@@ -136,6 +142,10 @@ extension ValueSyntax where Value == String {
     static let path = ValueSyntax(placeholder: "<path>", expected: "a file path",
                                   parse: { $0.contains { $0 == "\0" || $0.isNewline } ? nil : $0 }, render: { yamlString($0) })
 
+    /// A vault entry name, route, class or profile name: 1–64 of `A-Z a-z 0-9 _ . -`.
+    static let name = ValueSyntax(placeholder: "<name>", expected: "a vault entry name",
+                                  parse: { isName($0) ? $0 : nil }, render: { yamlString($0) })
+
     /// A `Host` header value accepted besides the loopback names (lowercased).
     static let hostName = ValueSyntax(placeholder: "<value>", expected: "a host name", parse: { text in
         guard !text.isEmpty, text.count <= 253,
@@ -177,6 +187,23 @@ extension ValueSyntax where Value == URL {
         }
         if c?.query != nil || c?.fragment != nil { return "expected an http:// or https:// URL without query or fragment, got \(quote(text))" }
         return "expected an http:// or https:// URL, got \(quote(text))"
+    })
+
+    /// `redis://[user:password@]host:port[/db]` or `unix:///path/to/redis.sock`. The password never appears in
+    /// what this syntax renders or reports.
+    static let redisURL = ValueSyntax(placeholder: "<url>", expected: "redis://[user:password@]host:port[/db] or unix:///path/to/redis.sock", parse: { text in
+        guard let c = URLComponents(string: text), c.query == nil, c.fragment == nil else { return nil }
+        switch c.scheme?.lowercased() {
+        case "redis":
+            guard let host = c.host, !host.isEmpty, c.port != nil,
+                  c.path.isEmpty || c.path == "/" || Int(c.path.dropFirst()).map({ $0 >= 0 }) == true else { return nil }
+        case "unix":
+            guard c.host?.isEmpty ?? true, c.path.hasPrefix("/"), c.path.count > 1, c.user == nil else { return nil }
+        default: return nil
+        }
+        return c.url
+    }, render: { yamlString(SecretMasking.maskingPassword(in: $0.absoluteString)) }, failure: { text in
+        "expected redis://[user:password@]host:port[/db] or unix:///path/to/redis.sock, got \(quote(SecretMasking.maskingPassword(in: text)))"
     })
 }
 

@@ -10,11 +10,16 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: help("listen")) var listen: String?
     @Option(help: help("upstream")) var upstream: String?
+    @Option(help: help("upstream.breaker.failures")) var breakerFailures: String?
+    @Option(help: help("upstream.breaker.open_s")) var breakerOpenS: String?
+    @Option(help: help("upstream.keepalive_idle_s")) var upstreamKeepaliveIdleS: String?
+    @Option(help: help("upstream_ca_file")) var upstreamCaFile: String?
     @Option(help: help("unix_socket")) var unixSocket: String?
     @Option(help: help("unix_socket_mode")) var unixSocketMode: String?
     @Option(help: help("allowed_uids")) var allowUid: [String] = []
     @Flag(inversion: .prefixedNo, help: help("allow_remote")) var allowRemote: Bool?
     @Option(help: help("access_token_file")) var accessTokenFile: String?
+    @Flag(inversion: .prefixedNo, help: help("auth.require_token")) var requireToken: Bool?
     @Option(help: help("allowed_hosts")) var allowHost: [String] = []
     @Option(help: help("allowed_origins")) var allowOrigin: [String] = []
 
@@ -33,15 +38,18 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("limits.max_header_bytes")) var maxHeaderBytes: String?
     @Option(help: help("limits.max_headers")) var maxHeaders: String?
     @Option(help: help("limits.max_request_line")) var maxRequestLine: String?
+    @Option(help: help("limits.upstream_connections")) var upstreamConnections: String?
 
     @Flag(inversion: .prefixedNo, help: help("cache.enabled")) var cache: Bool?
     @Option(help: help("cache.ttl")) var cacheTtl: String?
     @Option(help: help("cache.ttl_pending")) var cacheTtlPending: String?
+    @Option(help: help("cache.max_ttl")) var cacheMaxTtl: String?
     @Flag(inversion: .prefixedNo, help: help("cache.status_aware")) var cacheStatusAware: Bool?
     @Option(help: help("cache.max_bytes")) var cacheMaxBytes: String?
     @Option(help: help("cache.max_object_bytes")) var cacheMaxObjectBytes: String?
     @Option(help: help("cache.statuses")) var cacheStatuses: String?
     @Option(help: help("cache.stale_if_error")) var cacheStaleIfError: String?
+    @Option(help: help("cache.stale_while_revalidate")) var cacheStaleWhileRevalidate: String?
 
     @Option(help: help("rate_limit.rate")) var rateLimit: String?
     @Option(help: help("rate_limit.burst")) var burst: String?
@@ -50,6 +58,13 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("rate_limit.client_burst")) var clientBurst: String?
     @Option(help: help("rate_limit.max_clients")) var rateLimitMaxClients: String?
     @Option(help: help("readiness.upstream_window")) var readinessWindow: String?
+
+    @Option(help: help("redis.url")) var redis: String?
+    @Option(help: help("redis.prefix")) var redisPrefix: String?
+    @Option(help: help("redis.timeout_ms")) var redisTimeoutMs: String?
+    @Option(help: help("redis.on_failure")) var redisOnFailure: String?
+    @Option(help: help("redis.password_entry")) var redisPasswordEntry: String?
+    @Option(help: help("redis.expected_instances")) var redisExpectedInstances: String?
 
     /// The flags the user gave, by flag name (`cache-ttl`, `no-cache` never: a switch carries its value), for
     /// `SettingsLoader`. Repeated flags are joined with commas.
