@@ -25,9 +25,8 @@ public enum SettingsLoader {
             do {
                 text = try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { e in
-                    e.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(e.code))) : nil
-                } ?? error.localizedDescription
+                let posix = (error as? CocoaError)?.underlying.map { $0 as NSError }.flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+                let reason = posix.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription
                 throw ConfigErrors([ConfigError(kind: .unreadableFile, key: nil, source: nil,
                                                 message: "cannot read config file '\(file)': \(reason)")])
             }
