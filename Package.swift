@@ -105,8 +105,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "pingate",
+        .target(
+            name: "PingateCLI",
             dependencies: [
                 "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig", "PingateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,6 +119,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "pingate", dependencies: ["PingateCLI"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
