@@ -66,7 +66,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("redis.password_entry")) var redisPasswordEntry: String?
     @Option(help: help("redis.expected_instances")) var redisExpectedInstances: String?
 
-    /// The flags the user gave, by flag name (`cache-ttl`, `no-cache` never: a switch carries its value), for
+    /// The flags the user gave, by flag name (`cache-ttl`; a switch as `cache` with `true` or `false`), for
     /// `SettingsLoader`. Repeated flags are joined with commas.
     var given: [String: String] {
         var flags: [String: String] = [:]

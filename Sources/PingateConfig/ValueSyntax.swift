@@ -35,7 +35,7 @@ struct ValueSyntax<Value>: Sendable {
         return yamlString(shown)
     }
 
-    /// A double-quoted YAML string (JSON escapes are valid YAML).
+    /// A double-quoted YAML string.
     static func yamlString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -217,7 +217,7 @@ extension ValueSyntax where Value == Rate? {
     /// `10/s`, `600/m`, `3600/h`, `5` (per second), or `none` for unlimited.
     static let rate = ValueSyntax(
         placeholder: "<rate>", expected: #"a rate like "10/s", "600/m", "3600/h", "5" (per second) or "none""#,
-        parse: { ["", "none", "off", "unlimited", "null"].contains($0.lowercased()) ? .some(nil) : Rate(parsing: $0).map { $0 } },
+        parse: { ["", "none", "off", "unlimited"].contains($0.lowercased()) ? .some(nil) : Rate(parsing: $0).map { $0 } },
         render: { $0.map { yamlString($0.text) } ?? "none" })
 }
 
@@ -225,7 +225,7 @@ extension ValueSyntax where Value: RawRepresentable & CaseIterable & Sendable, V
     /// One of the enumeration's raw values, case-insensitive.
     static func choice(_ placeholder: String) -> Self {
         ValueSyntax(placeholder: placeholder, expected: "one of " + Value.allCases.map(\.rawValue).joined(separator: "|"),
-                           parse: { Value(rawValue: $0.lowercased()) }, render: { $0.rawValue })
+                    parse: { Value(rawValue: $0.lowercased()) }, render: { $0.rawValue })
     }
 }
 
