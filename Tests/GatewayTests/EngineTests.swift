@@ -33,7 +33,7 @@ struct EngineTests {
     @Test("answers pingate makes itself (admin endpoints, 429s, hits for an allowed Origin) keep the connection alive")
     func localAnswersKeepAlive() async throws {
         try await GatewayHarness.run(configure: {
-            $0.rateLimits = .init(upstream: .init(rate: 1, burst: 1))
+            $0.rateLimits = .init(upstream: .init(rate: 1.0 / 3600, burst: 1))
             $0.access.allowedOrigins = ["http://app.localhost"]
         }) { h in
             #expect(try await h.send(.GET, Self.list).status == 200)  // fills the cache, spends the budget

@@ -59,6 +59,9 @@ struct HardeningClientAbortTests {
                 )
                 let block = [UInt8](repeating: 0x61, count: 256 << 10)
                 for _ in 0..<16 { try await connection.send(block) }  // 4 MiB of 64
+                // The upload must be under way upstream before the client leaves (a client that leaves before pingate
+                // reached the upstream is never sent there at all).
+                #expect(try await SocketCensus.waitUntil(timeout: .seconds(30)) { SocketCensus.established(toPort: h.upstreamPort) == 1 })
                 if round == 2 { await connection.reset() } else { await connection.close() }
 
                 let recorded = await h.upstream.waitForRequests(count: round + 1)

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PingateCore
 import ServiceLifecycle
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
