@@ -17,6 +17,12 @@ struct RequestDecision {
     let requestID: String
     let plan: Plan
 
+    /// A stale entry that may be served if the upstream fails (a HEAD or `no-cache` read that did not fill).
+    var staleForError: CachedResponse? {
+        if case .forward(_, let stale) = plan { return stale }
+        return nil
+    }
+
     /// What happens to the request.
     enum Plan {
         /// One of pingate's own endpoints.
