@@ -32,9 +32,9 @@ public final class ResponseCache: Sendable {
     /// The configuration in force.
     public let configuration: Configuration
 
-    private let scopes: ScopeResolver
+    let scopes: ScopeResolver
     private let pinStatus: PinStatusClassifier
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     /// What invalidations remember so in-flight fills can be judged later.
     enum InvalidationEvent: Sendable {
@@ -329,19 +329,8 @@ public final class ResponseCache: Sendable {
     /// - Returns: Number of entries removed.
     @discardableResult
     public func invalidate(afterWriteTo path: String, status: HTTPResponse.Status, responseHeaders: HTTPFields) -> Int {
-        guard (200..<400).contains(status.code) else { return 0 }
-        let writtenPath = ScopeResolver.path(ofTarget: path)
-        let scope = self.scopes.scope(forWriteTo: writtenPath)
-        var events: [InvalidationEvent] = [.scope(scope)]
-        for name in [HTTPField.Name.location, .contentLocation] {
-            for value in responseHeaders[values: name] {
-                guard let referenced = ScopeResolver.path(ofReference: value, relativeTo: writtenPath),
-                    !ScopeResolver.covers(scope: scope, path: Substring(referenced))
-                else { continue }
-                events.append(.path(referenced))
-            }
-        }
-        return self.state.withLock { state in Self.apply(events, to: &state) }
+        guard let invalidation = invalidation(afterWriteTo: path, status: status, responseHeaders: responseHeaders) else { return 0 }
+        return apply(invalidation)
     }
 
     /// Removes all entries (`prefix == nil`) or those whose target starts with `prefix`.
@@ -370,7 +359,7 @@ public final class ResponseCache: Sendable {
     static let pragma = HTTPField.Name("Pragma")!
 
     /// Records `events` in the history and removes the entries they cover.
-    private static func apply(_ events: [InvalidationEvent], to state: inout State) -> Int {
+    static func apply(_ events: [InvalidationEvent], to state: inout State) -> Int {
         for event in events {
             state.epoch &+= 1
             state.history[Int(state.epoch % UInt64(state.history.count))] = event

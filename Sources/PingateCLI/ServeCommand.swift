@@ -35,8 +35,15 @@ struct ServeCommand: AsyncParsableCommand {
             let loaded = try load()
             for warning in loaded.settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
             let passphrase = try PassphraseOptions.resolve(file: loaded.settings.passphraseFile)
-            let configuration = loaded.configuration
+            var configuration = loaded.configuration
             let credentials = try CredentialSet.unlockAll(vaultAt: loaded.vaultPath, passphrase: passphrase, routes: configuration.allRoutes)
+            if let entry = loaded.settings.redis.passwordEntry {
+                // The Redis password is a secret like the upstream's: it comes from the vault, never from argv.
+                guard let password = try VaultFile.open(at: loaded.vaultPath, passphrase: passphrase)[entry]?.revealed else {
+                    throw ValidationFailure("redis.password_entry: the vault has no entry '\(entry)'")
+                }
+                configuration.sharedState?.password = password
+            }
             return Prepared(settings: loaded.settings, configuration: configuration, vaultPath: loaded.vaultPath,
                             store: CredentialStore(byRoute: credentials, defaultRoute: configuration.profile),
                             passphrase: passphrase)

@@ -52,6 +52,12 @@ enum SettingsMapping {
         configuration.upstreamConnections = settings.limits.upstreamConnections
         configuration.upstreamKeepaliveIdle = settings.upstreamKeepAliveIdle
         configuration.breaker = CircuitBreaker.Configuration(failures: settings.breaker.failures, openDuration: settings.breaker.openTime)
+        if let url = settings.redis.url {
+            configuration.sharedState = SharedStateConfiguration(
+                url: url.absoluteString, prefix: settings.redis.prefix, timeout: settings.redis.timeout,
+                onFailure: settings.redis.onFailure == .refuse ? .refuse : .local, expectedInstances: settings.redis.expectedInstances
+            )
+        }
         if let caFile = settings.upstreamCAFile {
             guard access(caFile, R_OK) == 0 else {
                 throw ValidationFailure("upstream_ca_file '\(caFile)' cannot be read")

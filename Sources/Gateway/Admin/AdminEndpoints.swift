@@ -52,6 +52,7 @@ enum AdminEndpoints {
         case (.POST, "/_pingate/cache/purge"):
             let prefix = queryValue("prefix", in: query)
             let removed = state.cache?.purge(prefix: prefix) ?? 0
+            if prefix == nil { state.shared?.publish(nil) }
             var json = JSONWriter()
             json.beginObject()
             json.member("prefix", prefix)

@@ -11,14 +11,17 @@ final class Readiness: Sendable {
     private let listening = Mutex(false)
     private let probe: @Sendable (any EventLoop) -> EventLoopFuture<Bool>
     private let breakerOpen: @Sendable () -> Bool
+    private let sharedState: @Sendable () -> (available: Bool, onFailure: SharedStateConfiguration.FailureMode)?
 
     /// - Parameters:
     ///   - probe: whether the upstream answers now (any HTTP status counts).
     ///   - breakerOpen: whether an upstream's circuit breaker is open (pingate is then not ready).
     init(
         window: Duration, clock: GatewayClock, probe: @escaping @Sendable (any EventLoop) -> EventLoopFuture<Bool>,
-        breakerOpen: @escaping @Sendable () -> Bool = { false }
+        breakerOpen: @escaping @Sendable () -> Bool = { false },
+        sharedState: @escaping @Sendable () -> (available: Bool, onFailure: SharedStateConfiguration.FailureMode)? = { nil }
     ) {
+        self.sharedState = sharedState
         self.window = window
         self.clock = clock
         self.probe = probe
@@ -36,11 +39,13 @@ final class Readiness: Sendable {
 
     /// What `readyz` answers.
     struct Report: Sendable {
-        let ready: Bool
+        var ready: Bool
         let listening: Bool
         let reachable: Bool
         let probed: Bool
         var breakerOpen = false
+        /// `ok`, `degraded` (Redis unreachable), or nil without shared state.
+        var sharedState: String?
 
         var json: String {
             var json = JSONWriter()
@@ -48,6 +53,7 @@ final class Readiness: Sendable {
             json.member("breaker", breakerOpen ? "open" : "closed")
             json.member("listener", listening ? "up" : "down")
             json.member("probed", probed)
+            if let sharedState { json.member("shared_state", sharedState) }
             json.member("status", ready ? "ready" : "not_ready")
             json.member("upstream", reachable ? "reachable" : "unreachable")
             json.member("vault", "unlocked")
@@ -57,6 +63,17 @@ final class Readiness: Sendable {
     }
 
     func check(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
+        report(on: eventLoop).map { report in
+            guard let shared = self.sharedState() else { return report }
+            var report = report
+            report.sharedState = shared.available ? "ok" : "degraded"
+            // Degraded with a local fallback still serves; with `refuse` it serves only hits.
+            if !shared.available, shared.onFailure == .refuse { report.ready = false }
+            return report
+        }
+    }
+
+    private func report(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
         let isListening = listening.withLock { $0 }
         if breakerOpen() {
             // The upstream failed again and again: not ready, without a probe (the breaker says no connection).

@@ -8,22 +8,58 @@ import NIOHTTP1
 extension GatewayHandler {
     // MARK: - Hits
 
-    /// Answers from a fresh entry. With a per-client budget, a hit spends it (and may be refused).
+    /// Answers from a fresh entry. With a per-client budget, a hit spends it (and may be refused): in the shared
+    /// store when there is one.
     func answerHit(_ entry: CachedResponse, age: Int, to request: Request) {
         request.stage = .answering
-        let limiter = state.limiter
-        if limiter.configuration.client != nil {
-            switch limiter.admitClientOnly(client: request.decision.client, now: state.clock.now()) {
-            case .rejected(let rejection):
-                request.record.rateLimit = "rejected:" + rejection.budget
-                state.metrics.rejected(budget: rejection.budget, client: rejection.client)
-                answer(request, error: .rateLimited(budget: rejection.budget, client: request.decision.client, retryAfter: rejection.retryAfter, info: rejection.limit))
-                return
-            case .allowed(let info), .delayed(_, _, let info):
-                request.limit = info
-                request.record.rateLimit = "allowed"
-            }
+        guard let clientBudget = state.budgets.client else {
+            writeHit(entry, age: age, to: request)
+            return
         }
+        if let shared = state.shared, shared.isAvailable, let context {
+            let budgets = [RateLimiter.Configuration.ApplicableBudget(kind: .client, name: BudgetName.client, budget: clientBudget)]
+            request.stage = .admitting
+            shared.admit(
+                budgets: budgets, keys: SharedState.keys(of: budgets, client: request.decision.client), pushbackScope: "-",
+                identity: request.decision.client, maxWait: .zero, on: context.eventLoop
+            ).assumeIsolated().whenSuccess { decision in
+                guard self.current === request, case .admitting = request.stage else { return }
+                request.stage = .answering
+                switch decision {
+                case .admitted(_, let limit):
+                    request.limit = limit
+                    request.record.rateLimit = "allowed"
+                    self.writeHit(entry, age: age, to: request)
+                case .rejected(let rejection):
+                    self.refuseHit(request, rejection)
+                case .unavailable:
+                    self.admitHitLocally(entry, age: age, to: request)
+                }
+            }
+            return
+        }
+        admitHitLocally(entry, age: age, to: request)
+    }
+
+    private func admitHitLocally(_ entry: CachedResponse, age: Int, to request: Request) {
+        switch state.limiter.admitClientOnly(client: request.decision.client, now: state.clock.now()) {
+        case .rejected(let rejection):
+            refuseHit(request, rejection)
+        case .allowed(let info), .delayed(_, _, let info):
+            request.limit = info
+            request.record.rateLimit = "allowed"
+            writeHit(entry, age: age, to: request)
+        }
+    }
+
+    private func refuseHit(_ request: Request, _ rejection: Rejection) {
+        request.record.rateLimit = "rejected:" + rejection.budget
+        state.metrics.rejected(budget: rejection.budget, client: rejection.client)
+        answer(request, error: .rateLimited(budget: rejection.budget, client: request.decision.client, retryAfter: rejection.retryAfter, info: rejection.limit))
+    }
+
+    /// Writes a hit: the stored head and body as they are around a few per-hit lines when the request allows it.
+    private func writeHit(_ entry: CachedResponse, age: Int, to request: Request) {
         request.cacheStatus = .hit
         guard let context, let storedHead = entry.attachment as? HitHead, request.head.version == .http1_1,
               request.keepAlive, !closeWhenDone, !request.hasBody, !request.head.headers.contains(name: "origin")
@@ -125,7 +161,12 @@ extension GatewayHandler {
     func beginFill(_ request: Request, reason: CacheStatus.ForwardReason, stale: CachedResponse?, ticket: SingleFlight<FlightKey, FlightResult>.Ticket?) {
         guard let cache = state.cache else { return }
         request.cacheStatus = .forwarded(reason)
-        admitAndForward(request, fill: CacheFill(token: cache.beginFill(target: request.decision.target), ticket: ticket, reason: reason, stale: stale))
+        var fill = CacheFill(token: cache.beginFill(target: request.decision.target), ticket: ticket, reason: reason, stale: stale)
+        if let shared = state.shared, shared.isAvailable, let context {
+            let scope = cache.writeScope(ofTarget: request.decision.target)
+            fill.generation = (scope, shared.generation(ofScope: scope, on: context.eventLoop))
+        }
+        admitAndForward(request, fill: fill)
     }
 
     /// Ends the request's flight (if it leads one) with `outcome`.
@@ -178,22 +219,41 @@ extension GatewayHandler {
             if let ticket = fill.ticket { state.flights.complete(ticket, with: .goUpstream) }
             return false
         }
-        var fields = fill.fields
-        fields[.contentLength] = String(body.readableBytes)
+        var answerFields = fill.fields
+        answerFields[.contentLength] = String(body.readableBytes)
+        let fields = answerFields
         let stored = HitHead(status: status, fields: fields, allocator: context?.channel.allocator ?? ByteBufferAllocator())
-        let result = cache.store(
-            target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
-            status: status, responseHeaders: fields, body: body, now: state.clock.now(), fill: fill.token, attachment: stored
-        )
-        guard let ticket = fill.ticket else { return result.isStored }
+        let target = request.decision.target, profile = request.decision.route.name
+        let requestHeaders = HTTPFields(request.head.headers)
+        let state = self.state
+        let token = fill.token
+        let store = { @Sendable in
+            cache.store(
+                target: target, profile: profile, requestHeaders: requestHeaders, status: status, responseHeaders: fields,
+                body: body, now: state.clock.now(), fill: token, attachment: stored
+            ).isStored
+        }
+        let isStored: Bool
+        if let generation = fill.generation, let shared = state.shared, let context {
+            // Stored once the scope's generation is known not to have moved (no write on another instance since the
+            // fill began); the answer does not wait for that.
+            let atEnd = shared.generation(ofScope: generation.scope, on: context.eventLoop)
+            generation.atStart.and(atEnd).whenSuccess { start, end in
+                if let start, start == end { _ = store() }
+            }
+            isStored = cache.isCurrent(fill.token)
+        } else {
+            isStored = store()
+        }
+        guard let ticket = fill.ticket else { return isStored }
         // Share only what was stored (a fill superseded by a write must not reach requests that came after it), and
         // never an answer that varies on request fields the waiters may not share.
-        if result.isStored && fields[.vary] == nil {
+        if isStored && fields[.vary] == nil {
             state.flights.complete(ticket, with: .shared(.response(status: status, headers: fields, body: body)))
         } else {
             state.flights.complete(ticket, with: .goUpstream)
         }
-        return result.isStored
+        return isStored
     }
 }
 

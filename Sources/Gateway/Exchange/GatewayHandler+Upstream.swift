@@ -22,8 +22,10 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         let headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
         let isChunked = upstreamHead.headers.contains(name: "transfer-encoding")
         let contentLength = isChunked ? nil : upstreamHead.headers.first(name: "content-length").flatMap { Int($0) }
-        if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method) {
-            cache.invalidate(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers))
+        if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method),
+           let invalidation = cache.invalidation(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers)) {
+            cache.apply(invalidation)
+            state.shared?.publish(invalidation)
         }
         let framing: ResponseHead.Framing
         if request.head.method == .HEAD || status.code < 200 || status.code == 204 || status.code == 304 {

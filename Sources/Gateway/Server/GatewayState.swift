@@ -14,9 +14,14 @@ final class GatewayState: Sendable {
     let cache: ResponseCache?
     /// Coalesces concurrent misses of one target.
     let flights = SingleFlight<FlightKey, FlightResult>()
-    /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets).
-    var limiter: RateLimiter { limiterBox.withLock { $0 } }
-    private let limiterBox: Mutex<RateLimiter>
+    /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets). With
+    /// shared state, this is the local fallback: the budgets divided among the expected instances.
+    var limiter: RateLimiter { limiterBox.withLock { $0.local } }
+    /// The budgets as configured, which a shared store applies across instances.
+    var budgets: RateLimiter.Configuration { limiterBox.withLock { $0.configured } }
+    private let limiterBox: Mutex<(local: RateLimiter, configured: RateLimiter.Configuration)>
+    /// Budgets, pushback and invalidations shared with other pingates; nil without `redis.url`.
+    let shared: SharedState?
     /// Injected time.
     let clock: GatewayClock
     /// The current credentials (replaced on reload).
@@ -40,7 +45,8 @@ final class GatewayState: Sendable {
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
-        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers, logger: Logger
+        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers,
+        shared: SharedState?, logger: Logger
     ) throws {
         self.logger = logger
         self.breakers = breakers
@@ -49,7 +55,11 @@ final class GatewayState: Sendable {
         self.accessLog = accessLog
         self.configuration = configuration
         self.cache = configuration.cache.map { ResponseCache(configuration: $0) }
-        self.limiterBox = Mutex(try RateLimiter(configuration: configuration.rateLimits))
+        self.limiterBox = Mutex((
+            try RateLimiter(configuration: Self.localBudgets(configuration.rateLimits, shared: configuration.sharedState)),
+            configuration.rateLimits
+        ))
+        self.shared = shared
         self.clock = clock
         self.credentials = credentials
         self.metrics = metrics
@@ -78,7 +88,11 @@ final class GatewayState: Sendable {
         let now = clock.now()
         readiness.upstreamAnswered()
         metrics.upstreamDuration(now - sentAt)
+        let limiter = self.limiter
         limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds(), pushbackScope: pushbackScope)
+        if let shared, status == 429 || status == 503, let pause = limiter.pushbackRemaining(now: now, pushbackScope: pushbackScope) {
+            shared.pause(scope: pushbackScope, for: pause)
+        }
         breakers.record(upstream, success: !(502...504).contains(status), now: now)
         return now - sentAt
     }
@@ -101,13 +115,20 @@ final class GatewayState: Sendable {
     /// Returns false when they equal the ones in force (nothing is replaced then).
     func replaceBudgets(_ budgets: RateLimiter.Configuration) throws(LimitConfigurationError) -> Bool {
         let current = limiter
-        guard current.configuration != budgets else { return false }
-        let replacement = try RateLimiter(configuration: budgets)
+        guard self.budgets != budgets else { return false }
+        let replacement = try RateLimiter(configuration: Self.localBudgets(budgets, shared: configuration.sharedState))
         for (scope, pause) in current.pushbackPauses(now: clock.now()) {
             replacement.pause(for: pause, now: clock.now(), pushbackScope: scope)
         }
-        limiterBox.withLock { $0 = replacement }
+        limiterBox.withLock { $0 = (replacement, budgets) }
         return true
+    }
+
+    /// This instance's own budgets: all of them alone, or its share when several instances share them.
+    static func localBudgets(_ budgets: RateLimiter.Configuration, shared: SharedStateConfiguration?) -> RateLimiter.Configuration {
+        guard let shared else { return budgets }
+        // A share of a positive rate is positive and its burst at least 1: dividing cannot fail.
+        return (try? budgets.dividedAmong(shared.expectedInstances)) ?? budgets
     }
 }
 

@@ -1,0 +1,192 @@
+import AsyncHTTPClient
+import FakeW3IPFS
+import Foundation
+import Gateway
+import GatewayLimits
+import Logging
+import NIOCore
+import NIOHTTP1
+import PingateCore
+import RedisTestSupport
+import ServiceLifecycle
+import Testing
+
+/// Several pingates in front of one upstream, sharing budgets, pushback and invalidations through a real Redis.
+@Suite("Shared state through Redis", .timeLimit(.minutes(3)))
+struct SharedStateTests {
+    static let list = "/api/pinning/pins/?limit=10"
+
+    @Test("one upstream budget across instances: together they accept exactly the burst, then 429 naming the budget")
+    func sharedBudget() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 3, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1.0 / 3600, burst: 5))
+            }) { cluster in
+                var statuses: [Int] = []
+                for index in 0..<12 {
+                    let reply = try await cluster.send(.GET, Self.list, to: index % 3)
+                    statuses.append(reply.status)
+                    if reply.status == 429 { #expect(reply.json?["budget"] as? String == BudgetName.upstream) }
+                }
+                #expect(statuses.filter { $0 == 200 }.count == 5, "\(statuses)")
+                #expect(cluster.upstream.requestCount == 5)
+            }
+        }
+    }
+
+    @Test("upstream pushback seen by one instance pauses every instance")
+    func sharedPushback() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 2, redis: redis.url(), configure: { $0.cache = nil }) { cluster in
+                cluster.upstream.updateFaults {
+                    $0.forcedResponse = .tooManyRequests(retryAfterSeconds: 30)
+                    $0.remainingForcedResponses = 1
+                }
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 429)
+                let other = try await cluster.send(.GET, Self.list, to: 1)
+                #expect(other.status == 429)
+                #expect(other.json?["budget"] as? String == BudgetName.upstreamPushback)
+                #expect(cluster.upstream.requestCount == 1, "the other instance did not call the upstream")
+            }
+        }
+    }
+
+    @Test("a write through one instance invalidates every instance's cache")
+    func sharedInvalidation() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 2, redis: redis.url(), configure: { _ in }) { cluster in
+                for instance in 0..<2 {
+                    #expect(try await cluster.send(.GET, Self.list, to: instance).status == 200)
+                    #expect(try await cluster.send(.GET, Self.list, to: instance).headers["cache-status"] == ["pingate; hit"])
+                }
+                let pin = try await cluster.send(.POST, "/api/pinning/pinByHash", to: 0, headers: [("Content-Type", "application/json")],
+                                                 body: #"{"hash_to_pin":"Qmc1135ziMvmFG534i75E8HpJoLqzLzgKBxfjBV9cBsMAs"}"#)
+                #expect(pin.status == 200)
+                // The other instance learns of the write through the channel (milliseconds on loopback).
+                let deadline = ContinuousClock.now + .seconds(10)
+                var fresh = try await cluster.send(.GET, Self.list, to: 1)
+                while fresh.headers["cache-status"] == ["pingate; hit"], ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                    fresh = try await cluster.send(.GET, Self.list, to: 1)
+                }
+                #expect(fresh.headers["cache-status"].first?.hasPrefix("pingate; fwd=miss") == true)
+                let pins = (fresh.json?["data"] as? [String: Any])?["pins"] as? [[String: Any]]
+                #expect(pins?.count == 1, "the list after the write shows the new pin")
+            }
+        }
+    }
+
+    @Test("Redis down, on_failure local: each instance keeps serving with its share of the budget; readyz says degraded")
+    func redisDownLocal() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 2, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1.0 / 3600, burst: 4))
+                $0.sharedState?.expectedInstances = 2
+            }) { cluster in
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                try await redis.stop()
+                #expect(try await cluster.waitUntil(instance: 0) { metrics in metrics.contains("pingate_redis_up 0") })
+                // This instance's share: burst 4 / 2 instances.
+                var statuses: [Int] = []
+                for _ in 0..<4 { statuses.append(try await cluster.send(.GET, Self.list, to: 0).status) }
+                #expect(statuses == [200, 200, 429, 429])
+                let ready = try await cluster.send(.GET, "/_pingate/readyz", to: 0)
+                #expect(ready.status == 200)
+                #expect(ready.json?["shared_state"] as? String == "degraded")
+            }
+        }
+    }
+
+    @Test("Redis down, on_failure refuse: requests that need the upstream get 503 shared_state_unavailable; hits are still served")
+    func redisDownRefuse() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 1, redis: redis.url(), configure: { $0.sharedState?.onFailure = .refuse }) { cluster in
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                try await redis.stop()
+                #expect(try await cluster.waitUntil(instance: 0) { metrics in metrics.contains("pingate_redis_up 0") })
+                let refused = try await cluster.send(.GET, "/api/pinning/pins/?limit=3", to: 0)
+                #expect(refused.status == 503)
+                #expect(refused.json?["error"] as? String == "shared_state_unavailable")
+                #expect(try await cluster.send(.GET, Self.list, to: 0).headers["cache-status"] == ["pingate; hit"])
+                #expect(try await cluster.send(.GET, "/_pingate/readyz", to: 0).status == 503)
+            }
+        }
+    }
+}
+
+/// One fake upstream and several real gateways that share a Redis.
+struct Cluster: Sendable {
+    let upstream: FakeW3IPFSState
+    let proxyURLs: [String]
+
+    static func run(
+        instances: Int, redis: String, configure: @Sendable (inout GatewayConfiguration) -> Void,
+        _ body: (Cluster) async throws -> Void
+    ) async throws {
+        let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
+        let state = FakeW3IPFSState(apiKey: TestVault.apiKey, secretKey: TestVault.secretKey)
+        let fake = try await FakeW3IPFSServer.start(state: state, logger: logger)
+        var servers: [ServiceGroup] = []
+        var tasks: [Task<Void, any Error>] = []
+        var urls: [String] = []
+        do {
+            for _ in 0..<instances {
+                var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
+                configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
+                configuration.drainTimeout = .seconds(5)
+                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .milliseconds(200))
+                configure(&configuration)
+                let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
+                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger) { address in
+                    readyContinuation.yield(address)
+                    readyContinuation.finish()
+                }
+                let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+                servers.append(group)
+                tasks.append(Task { try await group.run() })
+                var iterator = ready.makeAsyncIterator()
+                guard case .tcp(_, let port) = await iterator.next() else { throw HarnessError("gateway did not start") }
+                urls.append("http://127.0.0.1:\(port)")
+            }
+            let cluster = Cluster(upstream: state, proxyURLs: urls)
+            // Every instance's Redis connection is up before the test starts.
+            for index in 0..<instances {
+                guard try await cluster.waitUntil(instance: index, { $0.contains("pingate_redis_up 1") }) else {
+                    throw HarnessError("instance \(index) did not connect to Redis")
+                }
+            }
+            try await body(cluster)
+        } catch {
+            for group in servers { await group.triggerGracefulShutdown() }
+            for task in tasks { _ = try? await task.value }
+            await fake.stop()
+            throw error
+        }
+        for group in servers { await group.triggerGracefulShutdown() }
+        for task in tasks { _ = try? await task.value }
+        await fake.stop()
+    }
+
+    func send(
+        _ method: HTTPMethod, _ path: String, to instance: Int, headers: [(String, String)] = [], body: String? = nil
+    ) async throws -> GatewayHarness.Reply {
+        var request = HTTPClientRequest(url: proxyURLs[instance] + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return GatewayHarness.Reply(status: Int(response.status.code), headers: response.headers, body: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// Polls an instance's metrics until `condition` holds (true) or 10 s pass (false).
+    func waitUntil(instance: Int, _ condition: (String) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if condition(try await send(.GET, "/_pingate/metrics", to: instance).text) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
