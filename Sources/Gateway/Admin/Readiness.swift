@@ -7,7 +7,8 @@ import Synchronization
 final class Readiness: Sendable {
     private let window: Duration
     private let clock: GatewayClock
-    private let lastUpstreamAnswer = Mutex<Duration?>(nil)
+    /// Nanoseconds of the clock's `now` at the upstream's last answer; `Int64.min` before any.
+    private let lastUpstreamAnswer = Atomic<Int64>(.min)
     private let listening = Mutex(false)
     private let probe: @Sendable (any EventLoop) -> EventLoopFuture<Bool>
     private let breakerOpen: @Sendable () -> Bool
@@ -30,8 +31,8 @@ final class Readiness: Sendable {
 
     /// The upstream answered (any HTTP status counts: it is reachable).
     func upstreamAnswered() {
-        let now = clock.now()
-        lastUpstreamAnswer.withLock { $0 = now }
+        let (seconds, attoseconds) = clock.now().components
+        lastUpstreamAnswer.store(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 
     /// The listener is bound.
@@ -80,7 +81,8 @@ final class Readiness: Sendable {
             return eventLoop.makeSucceededFuture(Report(ready: false, listening: isListening, reachable: false, probed: false, breakerOpen: true))
         }
         let now = clock.now()
-        let recent = lastUpstreamAnswer.withLock { $0 }.map { now - $0 <= window } ?? false
+        let last = lastUpstreamAnswer.load(ordering: .relaxed)
+        let recent = last != .min && now - .nanoseconds(last) <= window
         if recent {
             return eventLoop.makeSucceededFuture(Report(ready: isListening, listening: isListening, reachable: true, probed: false))
         }
