@@ -8,6 +8,7 @@ public enum CachePlan: Sendable {
     /// `stale` is the entry being replaced: its validators make the request conditional (a `304` freshens it),
     /// and it may answer when the upstream fails within its stale-if-error window.
     case fill(CacheStatus.ForwardReason, stale: CachedResponse?, coalesce: Bool)
-    /// Go upstream as asked (validators and `Range` included) and store nothing.
-    case forward(CacheStatus)
+    /// Go upstream as asked (validators and `Range` included) and store nothing. `stale` is the entry found
+    /// (a HEAD, or a GET with a `Range`), which may answer when the upstream fails within its stale-if-error window.
+    case forward(CacheStatus, stale: CachedResponse?)
 }

@@ -188,17 +188,17 @@ public final class ResponseCache: Sendable {
         let ranged = isGET && conditions.range != nil
         switch self.requestDirectives(cacheControl: cacheControl, pragma: pragma) {
         case .bypass:
-            return .forward(.forwarded(.bypass))
+            return .forward(.forwarded(.bypass), stale: nil)
         case .refresh:
-            return isGET && !ranged ? .fill(.request, stale: nil, coalesce: false) : .forward(.forwarded(.request))
+            return isGET && !ranged ? .fill(.request, stale: nil, coalesce: false) : .forward(.forwarded(.request), stale: nil)
         case .normal:
-            if conditions.hasOriginPreconditions { return .forward(.forwarded(.bypass)) }
+            if conditions.hasOriginPreconditions { return .forward(.forwarded(.bypass), stale: nil) }
         }
         let key = PrimaryKey(target: target, profile: profile)
         return self.state.withLock { state -> CachePlan in
             guard let slot = state.table.find(key, headerValue: headerValue) else {
                 state.statistics.misses += 1
-                return ranged ? .forward(.forwarded(.miss)) : isGET ? .fill(.miss, stale: nil, coalesce: true) : .forward(.forwarded(.miss))
+                return ranged || !isGET ? .forward(.forwarded(.miss), stale: nil) : .fill(.miss, stale: nil, coalesce: true)
             }
             let entry = state.table.entry(at: slot)
             let fresh = entry.isFresh(at: now)
@@ -209,8 +209,8 @@ public final class ResponseCache: Sendable {
                 return .serve(entry, age: entry.age(at: now), refresh: !fresh)
             }
             state.statistics.misses += 1
-            if servable { return .forward(.forwarded(.request)) }
-            return ranged ? .forward(.forwarded(.stale)) : isGET ? .fill(.stale, stale: entry, coalesce: true) : .forward(.forwarded(.stale))
+            if servable { return .forward(.forwarded(.request), stale: entry) }
+            return ranged || !isGET ? .forward(.forwarded(.stale), stale: entry) : .fill(.stale, stale: entry, coalesce: true)
         }
     }
 

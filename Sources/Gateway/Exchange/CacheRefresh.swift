@@ -47,6 +47,7 @@ final class CacheRefresh: UpstreamExchangeDelegate {
     private let allocator: ByteBufferAllocator
     private let upstreamHead: HTTPRequestHead
     private let endpoint: UpstreamEndpoint
+    private let pushbackScope: String
     private var exchange: UpstreamExchange?
     /// Keeps the refresh alive while its exchange runs (the exchange holds its delegate unowned).
     private var running: CacheRefresh?
@@ -62,9 +63,11 @@ final class CacheRefresh: UpstreamExchangeDelegate {
     ///   - stale: The entry to refresh.
     ///   - token: Taken before the refresh goes upstream.
     ///   - ticket: Leadership of the target's flight.
+    ///   - pushbackScope: The budget an upstream pushback on the refresh applies to.
     init(
         state: GatewayState, cache: ResponseCache, request: HTTPRequestHead, decision: RequestDecision, stale: CachedResponse,
-        token: FillToken, ticket: SingleFlight<FlightKey, FlightResult>.Ticket, eventLoop: any EventLoop, allocator: ByteBufferAllocator
+        token: FillToken, ticket: SingleFlight<FlightKey, FlightResult>.Ticket, pushbackScope: String, eventLoop: any EventLoop,
+        allocator: ByteBufferAllocator
     ) {
         self.state = state
         self.cache = cache
@@ -76,6 +79,7 @@ final class CacheRefresh: UpstreamExchangeDelegate {
         self.ticket = ticket
         self.eventLoop = eventLoop
         self.allocator = allocator
+        self.pushbackScope = pushbackScope
         let route = decision.route
         self.endpoint = route.upstream
         var headers = HeaderPolicy.upstreamRequestHeaders(
@@ -106,7 +110,10 @@ final class CacheRefresh: UpstreamExchangeDelegate {
 
     func exchange(receivedHead head: HTTPResponseHead) {
         let code = Int(head.status.code)
-        _ = state.upstreamAnswered(status: code, retryAfter: head.headers.first(name: "retry-after"), sentAt: sentAt ?? state.clock.now())
+        _ = state.upstreamAnswered(
+            status: code, retryAfter: head.headers.first(name: "retry-after"), sentAt: sentAt ?? state.clock.now(), upstream: endpoint,
+            pushbackScope: pushbackScope
+        )
         var headers = HeaderPolicy.clientResponseHeaders(from: head.headers)
         if !headers.contains(name: "date") { headers.add(name: "Date", value: state.dates.current) }
         let isChunked = head.headers.contains(name: "transfer-encoding")
@@ -154,12 +161,17 @@ final class CacheRefresh: UpstreamExchangeDelegate {
     func exchangeFlush() {}
 
     func exchange(failed failure: UpstreamFailure) {
-        state.metrics.upstreamError(kind: failure.metricKind)
-        finish()
+        upstreamFailed(failure)
     }
 
     func exchange(aborted failure: UpstreamFailure) {
+        upstreamFailed(failure)
+    }
+
+    /// Counts the failure, for the breaker too unless it is pingate's own pool limit.
+    private func upstreamFailed(_ failure: UpstreamFailure) {
         state.metrics.upstreamError(kind: failure.metricKind)
+        if failure.kind != .poolTimeout { state.breakers.record(endpoint, success: false, now: state.clock.now()) }
         finish()
     }
 

@@ -291,8 +291,8 @@ extension GatewayHandler {
     // MARK: - Background refresh
 
     /// Starts the one background refresh of a stale entry served while revalidating: none when the target's flight
-    /// is already running (a refresh or a fill), when too many refreshes run, or when the upstream budget has no
-    /// room now (the stale answer is served all the same).
+    /// is already running (a refresh or a fill), when too many refreshes run, when the upstream's breaker is not
+    /// closed, or when the upstream budget has no room now (the stale answer is served all the same).
     func startRefresh(of entry: CachedResponse, for request: Request) {
         guard let context, let cache = state.cache else { return }
         let key = FlightKey(target: request.decision.target, profile: request.decision.route.name)
@@ -304,9 +304,23 @@ extension GatewayHandler {
         case .leader(let leader):
             ticket = leader
         }
+        let upstream = request.decision.route.upstream
+        switch state.breakers.admit(upstream, now: state.clock.now()) {
+        case .allow:
+            break
+        case .probe:
+            // The half-open probe is left to a request that waits for its answer.
+            state.breakers.probeAbandoned(upstream)
+            state.flights.abandon(ticket)
+            return
+        case .reject:
+            state.flights.abandon(ticket)
+            return
+        }
         let limiter = state.limiter
         let routeClass = state.routeClass(of: request.decision.route, method: "GET", target: request.decision.target, budgets: limiter.configuration)
-        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now()) {
+        let pushbackScope = GatewayState.pushbackScope(upstream: upstream, routeClass: routeClass)
+        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: pushbackScope) {
         case .allowed:
             break
         case .delayed(_, let reservation, _):
@@ -324,7 +338,7 @@ extension GatewayHandler {
         CacheRefresh(
             state: state, cache: cache, request: request.head, decision: request.decision, stale: entry,
             token: cache.beginFill(target: request.decision.target, now: state.clock.now()), ticket: ticket,
-            eventLoop: context.eventLoop, allocator: context.channel.allocator
+            pushbackScope: pushbackScope, eventLoop: context.eventLoop, allocator: context.channel.allocator
         ).start()
     }
 }

@@ -36,6 +36,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var answerStarted = false
         /// The budget that admitted it, for the `RateLimit` fields.
         var limit: LimitInfo?
+        /// The budget an upstream pushback on this request applies to (see ``GatewayState/pushbackScope(upstream:routeClass:)``).
+        var pushbackScope = ""
+        /// Its rate class ("" without class budgets).
+        var routeClass = ""
+        /// Admitted as the half-open breaker's probe: its outcome must be reported.
+        var isProbe = false
         var cacheStatus: CacheStatus?
         /// Storing the answer of a GET through the cache.
         var fill: CacheFill?
@@ -319,12 +325,23 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Admission and forwarding
 
-    /// Spends the budgets (waiting for a slot when allowed), then forwards.
+    /// Checks the upstream's breaker, spends the budgets (waiting for a slot when allowed), then forwards.
     func admitAndForward(_ request: Request, fill: CacheFill? = nil) {
         request.fill = fill
+        let upstream = request.decision.route.upstream
+        switch state.breakers.admit(upstream, now: state.clock.now()) {
+        case .allow:
+            break
+        case .probe:
+            request.isProbe = true
+        case .reject(let retryAfter):
+            upstreamDown(request, retryAfter: retryAfter)
+            return
+        }
         let limiter = state.limiter
-        let routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
-        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now()) {
+        request.routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
+        request.pushbackScope = GatewayState.pushbackScope(upstream: upstream, routeClass: request.routeClass)
+        switch limiter.admit(routeClass: request.routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: request.pushbackScope) {
         case .allowed(let info):
             request.limit = info
             request.record.rateLimit = "allowed"
@@ -336,7 +353,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let delay = until - state.clock.now()
             let task = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
                 guard self.current === request, case .waitingForSlot = request.stage else { return }
-                if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now()) {
+                if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now(), pushbackScope: request.pushbackScope) {
                     self.rateLimited(request, budget: BudgetName.upstreamPushback, retryAfter: pause, info: nil)
                     return
                 }
@@ -348,6 +365,25 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state.metrics.rejected(budget: rejection.budget, client: rejection.client)
             rateLimited(request, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
         }
+    }
+
+    /// The upstream's breaker is open: a stale entry that may be served on error is, else `503 upstream_down`.
+    private func upstreamDown(_ request: Request, retryAfter: Duration) {
+        if let stale = request.fill?.stale ?? request.decision.staleForError, stale.isUsableOnError(at: state.clock.now()) {
+            completeFlight(of: request, with: .goUpstream)
+            request.fill = nil
+            request.cacheStatus = .forwarded(.stale)
+            answer(request, from: stale, age: stale.age(at: state.clock.now()))
+            return
+        }
+        var error = GatewayErrorResponse(
+            .serviceUnavailable, code: "upstream_down",
+            message: "the upstream is failing; pingate stopped sending it requests for a while (circuit breaker open)"
+        )
+        error.headers.append(("Retry-After", String(RetryAfter.headerSeconds(for: retryAfter))))
+        completeFlight(of: request, with: .shared(.error(error)))
+        request.fill = nil
+        answer(request, error: error)
     }
 
     private func rateLimited(_ request: Request, budget: String, retryAfter: Duration, info: LimitInfo?) {
@@ -508,6 +544,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Hands the finished request to the one bookkeeping place.
     func finish(_ request: Request) {
+        // A finished exchange holds nothing back: an upload pause must not outlive its request.
+        setUploadPaused(false)
         guard request.record.status != -1 else { return }
         if request.record.status == 0 { request.record.status = 499 }
         state.record(request.record)
@@ -556,6 +594,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         completeFlight(of: request, with: .goUpstream)
+        if request.isProbe {
+            request.isProbe = false
+            state.breakers.probeAbandoned(request.decision.route.upstream)
+        }
         request.stage = .done
     }
 

@@ -20,6 +20,12 @@ struct RequestDecision {
     /// stored-while-fetched answer is then matched against them (`304`, `206`, `416`).
     let conditions: ConditionalRequest?
 
+    /// A stale entry that may be served if the upstream fails (a HEAD or `no-cache` read that did not fill).
+    var staleForError: CachedResponse? {
+        if case .forward(_, let stale) = plan { return stale }
+        return nil
+    }
+
     /// What happens to the request.
     enum Plan {
         /// One of pingate's own endpoints.
@@ -67,8 +73,8 @@ struct RequestDecision {
             plan = .hit(entry, age: age, refresh: refresh)
         case .fill(let reason, let stale, let coalesce):
             plan = .fill(reason: reason, stale: stale, coalesce: coalesce)
-        case .forward(let cacheStatus):
-            plan = .forward(cacheStatus: cacheStatus, stale: nil)
+        case .forward(let cacheStatus, let stale):
+            plan = .forward(cacheStatus: cacheStatus, stale: stale)
         }
     }
 
