@@ -124,6 +124,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let state: GatewayState
     private(set) var context: ChannelHandlerContext?
     private var peerUID: UInt32?
+    /// The connection's identity for requests that declare none (made once, on first use).
+    private var connectionIdentity: String?
     private(set) var current: Request?
     private var backlog: [Backlogged] = []
     /// The upstream cannot take more of the upload: client reads are held.
@@ -172,6 +174,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             refusalReported(refused, context: context)
         case let credentials as PeerCredentialsEvent:
             peerUID = credentials.uid
+            connectionIdentity = nil
         case is ChannelShouldQuiesceEvent:
             drainThenClose(context: context)
         case ChannelEvent.inputClosed as ChannelEvent:
@@ -189,6 +192,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closing = true
             context.close(promise: nil)
         }
+    }
+
+    /// The connection's identity, made once.
+    private func identity(_ context: ChannelHandlerContext) -> String {
+        if let connectionIdentity { return connectionIdentity }
+        let made = ClientIdentity.connectionIdentity(peer: context.channel.remoteAddress, peerUID: peerUID)
+        connectionIdentity = made
+        return made
     }
 
     // MARK: - Inbound
@@ -240,7 +251,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts answering a request whose head just arrived.
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state.requestStarted()
-        let decision = RequestDecision(head: head, peer: context.channel.remoteAddress, peerUID: peerUID, state: state)
+        let decision = RequestDecision(head: head, connection: identity(context), state: state)
         let record = ExchangeRecord(
             route: decision.route.name, method: head.method.rawValue, target: decision.target,
             client: decision.client, requestID: decision.requestID, started: state.clock.now()
@@ -295,7 +306,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var record = ExchangeRecord(
             route: head == nil ? "-" : state.routes.resolve(decisionTarget).name, method: head?.method.rawValue ?? "-",
             target: decisionTarget,
-            client: ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), peer: context?.channel.remoteAddress, peerUID: peerUID),
+            client: context.map { ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), connection: identity($0)) } ?? "unknown",
             requestID: RequestIdentifier.resolve(head?.headers.first(name: "x-request-id")), started: state.clock.now()
         )
         closing = true
