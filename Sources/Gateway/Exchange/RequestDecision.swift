@@ -85,7 +85,7 @@ struct RequestDecision {
     /// pays one pass over the names).
     private static func mayBeConditional(_ headers: HTTPHeaders) -> Bool {
         headers.contains { name, _ in
-            let first = name.utf8.first.map { $0 | 0x20 }
+            let first = name.utf8.first.map(ASCII.lower)
             return first == UInt8(ascii: "i") || first == UInt8(ascii: "r")
         }
     }
