@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Targeted cache fields (CDN-Cache-Control, RFC 9213) are structured Dictionaries (RFC 9651).
+        .package(url: "https://github.com/apple/swift-http-structured-headers.git", from: "1.7.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -53,11 +55,13 @@ let package = Package(
                 "PingateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GatewayLimits",
+            dependencies: ["PingateCore"],
             swiftSettings: swiftSettings
         ),
 
@@ -135,8 +139,8 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "PingateCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "PingateCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore"], swiftSettings: swiftSettings),
         .target(
             name: "RedisTestSupport",

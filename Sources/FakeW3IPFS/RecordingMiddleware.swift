@@ -62,6 +62,12 @@ struct RecordingMiddleware: RouterMiddleware {
             try? await Task.sleep(for: delay)
         }
         Self.apply(admission.faults.extraResponseHeaders, to: &response)
+        if admission.faults.answersConditionalGETs, request.method == .get, Self.isNotModified(request.headers, response.headers),
+           (200..<300).contains(response.status.code) {
+            var headers = response.headers
+            headers[.contentLength] = nil
+            response = Response(status: .notModified, headers: headers)
+        }
         if request.method == .head {
             response = response.createHeadResponse()
         }
@@ -91,6 +97,24 @@ struct RecordingMiddleware: RouterMiddleware {
             fileSHA256: summary.fileSHA256,
             responseStatus: status
         )
+    }
+
+    /// Whether the request's validators match the answer's (`If-None-Match` by weak comparison, else an
+    /// `If-Modified-Since` equal to `Last-Modified`).
+    static func isNotModified(_ request: HTTPFields, _ response: HTTPFields) -> Bool {
+        func opaque(_ tag: some StringProtocol) -> String {
+            let trimmed = String(tag).trimmingSpaces()
+            return trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+        }
+        let conditions = request[values: .ifNoneMatch]
+        if !conditions.isEmpty {
+            guard let etag = response[.eTag].map({ opaque($0) }) else { return false }
+            return conditions.contains { line in
+                line.split(separator: ",").contains { member in String(member).trimmingSpaces() == "*" || opaque(member) == etag }
+            }
+        }
+        guard let since = request[.ifModifiedSince], let modified = response[.lastModified] else { return false }
+        return since.trimmingSpaces() == modified.trimmingSpaces()
     }
 
     /// Replace fields the fake set under the same names, then append every extra line in order.

@@ -78,12 +78,14 @@ enum SettingsMapping {
         if settings.cache.enabled {
             var cache = ResponseCache.Configuration()
             cache.defaultTTL = settings.cache.ttl
+            cache.maxTTL = settings.cache.maxTTL
             cache.pendingTTL = settings.cache.ttlPending
             cache.statusAwareFreshness = settings.cache.statusAware
             cache.maxBytes = settings.cache.maxBytes
             cache.maxObjectBytes = settings.cache.maxObjectBytes
             cache.cacheableStatuses = Set(settings.cache.statuses)
             cache.staleIfError = settings.cache.staleIfError
+            cache.staleWhileRevalidate = settings.cache.staleWhileRevalidate
             cache.invalidationRules = routes.map { InvalidationRule(pathPrefix: $0.prefix, scope: $0.invalidationScope) }
             configuration.cache = cache
         } else {

@@ -312,6 +312,26 @@ struct FakeW3IPFSServerTests {
         }
     }
 
+    @Test func conditionalGETsAreAnswered304OnlyWhenAskedTo() async throws {
+        try await withFake { fake, client in
+            fake.state.faults.extraResponseHeaders = [("ETag", #"W/"v1""#), ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")]
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v1""#)]).status == 200)
+            fake.state.faults.answersConditionalGETs = true
+            let notModified = try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v0", "v1""#)])
+            #expect(notModified.status == 304)
+            #expect(notModified.body.isEmpty)
+            #expect(notModified.headers.first(name: "etag") == #"W/"v1""#)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", "*")]).status == 304)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v2""#)]).status == 200)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]).status == 304)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-Modified-Since", "Sat, 05 Nov 1994 08:49:37 GMT")]).status == 200)
+            // Only successful GETs: a refusal stays a refusal.
+            var anonymous = client
+            anonymous.apiKey = nil
+            #expect(try await anonymous.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", "*")]).status == 401)
+        }
+    }
+
     @Test func responseDelayHoldsTheAnswerButNotTheRecord() async throws {
         try await withFake { fake, client in
             fake.state.faults.responseDelay = .milliseconds(300)

@@ -19,7 +19,9 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             upstream: request.decision.route.upstream, pushbackScope: request.pushbackScope
         )
         request.isProbe = false
-        let headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
+        var headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
+        // RFC 9110 §6.6.1: a response passed on (and stored) without `Date` gets the time it was received.
+        if !headers.contains(name: "date") { headers.add(name: "Date", value: state.dates.current) }
         let isChunked = upstreamHead.headers.contains(name: "transfer-encoding")
         let contentLength = isChunked ? nil : upstreamHead.headers.first(name: "content-length").flatMap { Int($0) }
         if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method),
@@ -40,11 +42,13 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         request.record.status = Int(status.code)
         let head = ResponseHead(version: request.head.version, status: status, headers: headers, framing: framing, keepAlive: request.keepAlive)
         if request.fill != nil {
-            fillReceivedHead(request, status: status, headers: headers, contentLength: contentLength)
+            guard let head = fillReceivedHead(request, head: head, contentLength: contentLength) else { return }
             if request.fill?.body != nil {
                 request.heldAnswerHead = head
                 return
             }
+            writeAnswerHead(head, for: request)
+            return
         }
         writeAnswerHead(head, for: request)
     }
@@ -63,7 +67,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         guard let head = request.heldAnswerHead, let context else { return }
         request.heldAnswerHead = nil
         writeAnswerHead(head, for: request)
-        if let body, body.readableBytes > 0, request.head.method != .HEAD {
+        if let body, body.readableBytes > 0, request.head.method != .HEAD, !request.withholdsBody {
             request.record.bytesOut += body.readableBytes
             context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
@@ -71,6 +75,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
 
     func exchange(receivedBody buffer: ByteBuffer) {
         guard let request = current, let context else { return }
+        if request.fill?.deferred != nil { return }  // the answer is made from the stored entry at the end
         if request.heldAnswerHead != nil {
             let held = request.fill?.body?.readableBytes ?? 0
             let objectLimit = state.cache?.configuration.maxObjectBytes ?? 0
@@ -81,18 +86,21 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             releaseHeldAnswer(request, body: request.fill?.body)
         }
         if request.fill != nil { fillReceivedBody(request, buffer) }
+        guard !request.withholdsBody else { return }
         request.record.bytesOut += buffer.readableBytes
         context.write(wrapOutboundOut(.body(buffer)), promise: nil)
     }
 
     func exchangeEnded(requestComplete: Bool) {
         guard let request = current else { return }
+        if request.fill?.deferred != nil {
+            answerDeferred(request)
+            return
+        }
         if request.heldAnswerHead != nil {
             // The whole answer arrived while held: it is stored first, so `Cache-Status` says whether it was.
             let body = request.fill?.body
-            let reason = request.fill?.reason ?? .miss
-            let stored = fillEnded(request)
-            if !stored { request.cacheStatus = .forwarded(reason) }
+            if !fillEnded(request) { request.cacheStatus?.stored = false }
             releaseHeldAnswer(request, body: body)
         } else if request.fill != nil {
             fillEnded(request)

@@ -51,6 +51,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var heldAnswerHead: ResponseHead?
         /// The client sent `Expect: 100-continue`; it gets `100 Continue` once the request goes upstream.
         var expectsContinue: Bool
+        /// The answer's head says no body follows although the upstream sends one (a `304` made for the client's
+        /// own validators while the full answer is stored).
+        var withholdsBody = false
 
         enum Stage {
             case deciding
@@ -91,8 +94,22 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Leadership of the coalesced fill (nil for a refresh, which does not coalesce).
         var ticket: SingleFlight<FlightKey, FlightResult>.Ticket?
         let reason: CacheStatus.ForwardReason
-        /// A stale entry, served if the upstream fails within its stale-if-error window.
+        /// A stale entry: revalidated with its validators, and served if the upstream fails within its
+        /// stale-if-error window.
         let stale: CachedResponse?
+        /// The answer is made from the stale entry once the upstream's ends (nil: the upstream's answer is sent).
+        var deferred: DeferredAnswer?
+
+        /// Why the upstream's answer is replaced by the stored entry.
+        enum DeferredAnswer {
+            /// `304` to the revalidation: the entry is freshened and answers.
+            case notModified
+            /// `500`, `502`, `503` or `504` within the entry's stale-if-error window.
+            case staleOnError(Int)
+        }
+
+        /// The request carries the stale entry's validators upstream.
+        var revalidates: Bool { self.stale?.hasValidator ?? false }
         /// The answer's status and fields, once its head arrived.
         var status: HTTPResponse.Status?
         var fields = HTTPFields()
@@ -255,8 +272,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     guard self.current === request else { return }
                     self.answerAdmin(answer, to: request)
                 }
-        case .hit(let entry, let age):
-            answerHit(entry, age: age, to: request)
+        case .hit(let entry, let age, let refresh):
+            answerHit(entry, age: age, refresh: refresh, to: request)
         case .fill(let reason, let stale, let coalesce):
             request.cacheStatus = .forwarded(reason)
             if coalesce {
@@ -465,13 +482,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let route = request.decision.route
         let upstream = route.upstream
-        let head = HTTPRequestHead(
+        var head = HTTPRequestHead(
             version: .http1_1, method: request.head.method, uri: upstream.basePath + request.decision.target,
             headers: HeaderPolicy.upstreamRequestHeaders(
                 from: request.head.headers, credentials: state.credentials.credentials(forRoute: route.name),
                 extra: [("X-Request-Id", request.decision.requestID)], host: upstream.hostHeader
             )
         )
+        if let fill = request.fill { Self.setValidators(&head.headers, for: fill) }
         let exchange = UpstreamExchange(
             head: head, hasBody: request.hasBody, endpoint: upstream, pool: state.pool,
             readTimeout: .init(state.configuration.readTimeout), eventLoop: context.eventLoop, delegate: self
@@ -493,12 +511,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Writing answers
 
-    /// Writes a complete answer pingate makes itself, then finishes the request.
-    func answer(_ request: Request, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+    /// Writes a complete answer pingate makes itself, then finishes the request. `bodyless`: an answer that never
+    /// has a body (`304`), sent without `Content-Length`.
+    func answer(_ request: Request, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, bodyless: Bool = false) {
         guard let context else { return }
         var head = ResponseHead(
             version: request.head.version, status: status, headers: headers,
-            framing: request.head.method == .HEAD ? .none(declaredLength: body.readableBytes) : .length(body.readableBytes),
+            framing: bodyless ? .none(declaredLength: nil)
+                : request.head.method == .HEAD ? .none(declaredLength: body.readableBytes) : .length(body.readableBytes),
             // An upload still arriving is not wanted after an early answer: the connection closes after it.
             keepAlive: request.keepAlive && !closeWhenDone && (request.requestEnded || !request.hasBody)
         )

@@ -14,6 +14,8 @@ final class GatewayState: Sendable {
     let cache: ResponseCache?
     /// Coalesces concurrent misses of one target.
     let flights = SingleFlight<FlightKey, FlightResult>()
+    /// Bounds the background refreshes of stale entries (stale-while-revalidate) running at once.
+    let refreshes = CacheRefresh.Limit(maximum: 64)
     /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets). With
     /// shared state, this is the local fallback: the budgets divided among the expected instances.
     var limiter: RateLimiter { limiterBox.withLock { $0.local } }

@@ -6,6 +6,8 @@ final class PingateProcess: Sendable {
     private let process: Process
     private let output = Mutex<String>("")
     private let lineWaiters = Mutex<[(String, CheckedContinuation<String?, Never>)]>([])
+    /// The output pipe reached its end; who waits for that.
+    private let outputEnd = Mutex<(ended: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// Path of the `pingate` executable built next to the test bundle.
     static var executable: URL {
@@ -39,6 +41,12 @@ final class PingateProcess: Sendable {
                     return waiters
                 }
                 for (_, continuation) in pending { continuation.resume(returning: nil) }
+                let ended = self.outputEnd.withLock { end -> [CheckedContinuation<Void, Never>] in
+                    end.ended = true
+                    defer { end.waiters.removeAll() }
+                    return end.waiters
+                }
+                for continuation in ended { continuation.resume() }
                 return
             }
             let text = self.output.withLock { output -> String in
@@ -95,14 +103,22 @@ final class PingateProcess: Sendable {
     /// Sends a signal.
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-    /// Waits for exit and returns the exit status.
+    /// Waits for exit and for the end of its output (so ``printed`` is complete), and returns the exit status.
     func waitForExit() async -> Int32 {
-        await withCheckedContinuation { continuation in
+        let status = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 self.process.waitUntilExit()
                 continuation.resume(returning: self.process.terminationStatus)
             }
         }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ended = outputEnd.withLock { end in
+                if !end.ended { end.waiters.append(continuation) }
+                return end.ended
+            }
+            if ended { continuation.resume() }
+        }
+        return status
     }
 
     /// Kills the process if it is still running.
