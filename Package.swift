@@ -123,6 +123,13 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What the test targets share: bounded waits, the process runner, fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: [],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
@@ -151,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -4,6 +4,8 @@ public struct Faults: Sendable {
     ///
     /// Graceful ``RunningFakeW3IPFS/stop()`` waits for in-flight delays, so keep them short.
     public var responseDelay: Duration?
+    /// Hold each answer (after recording its request, before ``responseDelay``) until this gate is opened.
+    public var gate: ResponseGate?
     /// Answer requests with this instead of serving the API (before credentials are checked).
     public var forcedResponse: ForcedResponse?
     /// Header lines added to every answer, forced or not, e.g. `Cache-Control: max-age=5`.
@@ -19,13 +21,16 @@ public struct Faults: Sendable {
     ///   - forcedResponse: Canned answer.
     ///   - extraResponseHeaders: Header lines added to every answer.
     ///   - remainingForcedResponses: How many requests get the canned answer (`nil`: all).
+    ///   - gate: Holds answers until the test opens it.
     public init(
         responseDelay: Duration? = nil,
         forcedResponse: ForcedResponse? = nil,
         extraResponseHeaders: [(String, String)] = [],
-        remainingForcedResponses: Int? = nil
+        remainingForcedResponses: Int? = nil,
+        gate: ResponseGate? = nil
     ) {
         self.responseDelay = responseDelay
+        self.gate = gate
         self.forcedResponse = forcedResponse
         self.extraResponseHeaders = extraResponseHeaders
         self.remainingForcedResponses = remainingForcedResponses

@@ -228,7 +228,7 @@ struct FakeW3IPFSServerTests {
                                           body: .stream(BreakingChunks(upload: upload, chunksBeforeFailure: sent),
                                                         length: .known(Int64(upload.totalLength))))
             }
-            let record = try #require(await fake.state.waitForRequests(count: 1).first)
+            let record = try #require(try await fake.state.waitForRequests(count: 1).first)
             #expect(!record.bodyComplete)
             #expect(record.bodyByteCount <= upload.head.count + 8 * 64 * 1024)
             #expect(record.fileByteCount ?? 0 <= 8 * 64 * 1024)
@@ -314,16 +314,57 @@ struct FakeW3IPFSServerTests {
 
     @Test func responseDelayHoldsTheAnswerButNotTheRecord() async throws {
         try await withFake { fake, client in
-            fake.state.faults.responseDelay = .milliseconds(300)
+            fake.state.faults.responseDelay = .seconds(1)
             let clock = ContinuousClock()
             let start = clock.now
             let answer = try await client.send(.GET, "/api/pinning/pins/?limit=1")
-            #expect(clock.now - start >= .milliseconds(300))
+            #expect(clock.now - start >= .seconds(1))  // a lower bound: a slow machine only adds to it
             #expect(answer.status == 200)
             #expect(fake.state.requests.last?.query == "limit=1")
             fake.state.resetLog()
             #expect(fake.state.requestCount == 0)
         }
+    }
+
+    @Test func gateHoldsTheAnswerUntilOpenedButNotTheRecord() async throws {
+        try await withFake { fake, client in
+            let gate = ResponseGate()
+            fake.state.faults.gate = gate
+            let answered = Task { try await client.send(.GET, "/api/pinning/pins/?limit=2").status }
+            let log = try await fake.state.waitForRequests(count: 1)
+            #expect(log.last?.query == "limit=2")
+            #expect(gate.heldCount == 1 || !gate.isOpen)
+            gate.open()
+            #expect(try await answered.value == 200)
+            #expect(gate.heldCount == 0)
+            // An open gate lets later requests straight through.
+            #expect(try await client.send(.GET, "/api/pinning/pins/").status == 200)
+        }
+    }
+
+    @Test func waitForRequestsFailsNamingTheCountAfterItsDeadline() async throws {
+        try await withFake { fake, _ in
+            do {
+                _ = try await fake.state.waitForRequests(count: 1, within: .seconds(1))
+                Issue.record("returned without the request")
+            } catch let timeout as RequestLogTimeout {
+                #expect(timeout.expected == 1 && timeout.seen == 0)
+                #expect(timeout.description.contains("1 request(s)"))
+            }
+        }
+    }
+
+    @Test func stopOpensAForgottenGate() async throws {
+        let state = FakeW3IPFSState(apiKey: FakeUpstreamClient.apiKey, secretKey: FakeUpstreamClient.secretKey)
+        let fake = try await FakeW3IPFSServer.start(state: state)
+        let gate = ResponseGate()
+        state.faults.gate = gate
+        let upstream = FakeUpstreamClient(baseURL: fake.baseURL, client: .shared)
+        let answered = Task { try? await upstream.send(.GET, "/api/pinning/pins/").status }
+        _ = try await state.waitForRequests(count: 1)
+        await fake.stop()
+        #expect(gate.isOpen)
+        #expect(await answered.value == 200)
     }
 
     // MARK: - Lifecycle

@@ -8,7 +8,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("ResponseCache: memory bound and LRU")
+@Suite("ResponseCache: memory bound and LRU", .timeLimit(.minutes(2)))
 struct EvictionTests {
     @Test func lruByteBoundHoldsWhenFillingTenTimesCapacity() {
         let maxBytes = 64 * 1024

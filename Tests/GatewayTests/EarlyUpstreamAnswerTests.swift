@@ -6,7 +6,7 @@ import Testing
 /// The upstream answers (or fails) while the client is still uploading: pingate must answer, drain the rest of
 /// the body and keep serving. (A soak run once crashed here: the upstream client and Hummingbird's drain loop
 /// both pulled the request body at once.)
-@Suite("Early upstream answers during uploads")
+@Suite("Early upstream answers during uploads", .timeLimit(.minutes(3)))
 struct EarlyUpstreamAnswerTests {
     static let responses: [MisbehavingUpstream.Behaviour] = [
         .closeImmediately,

@@ -11,7 +11,7 @@ import NIOPosix
 import Testing
 
 /// End to end: the real gateway in front of the fake upstream, over loopback sockets.
-@Suite("Forwarding end to end")
+@Suite("Forwarding end to end", .timeLimit(.minutes(3)))
 struct ForwardingTests {
     @Test("all five documented endpoints answer through the proxy as the fake answers directly")
     func fiveEndpoints() async throws {
@@ -145,11 +145,14 @@ struct ForwardingTests {
 
     @Test("slow upstream → 504")
     func slowUpstream() async throws {
-        try await GatewayHarness.run(configure: { $0.readTimeout = .milliseconds(300) }) { h in
-            h.upstream.faults.responseDelay = .seconds(2)
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(1) }) { h in
+            // Held until after the reply: the 504 can only be the read timeout's.
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let reply = try await h.send(.GET, "/api/pinning/pins/")
             #expect(reply.status == 504)
             #expect(reply.json?["error"] as? String == "upstream_timeout")
+            gate.open()
         }
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// Metrics, access logs, readiness and request ids through the real server.
-@Suite("Operations end to end")
+@Suite("Operations end to end", .timeLimit(.minutes(3)))
 struct OperationsTests {
     @Test("metrics are valid Prometheus text after real traffic, with bounded labels and no secret")
     func metrics() async throws {

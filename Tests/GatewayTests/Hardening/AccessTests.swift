@@ -6,7 +6,7 @@ import Testing
 
 /// The Host allow-list (DNS rebinding) and the Origin allow-list, through the real server on raw sockets so
 /// the `Host` header is exactly what the test says.
-@Suite("Hardening: Host and Origin allow-lists")
+@Suite("Hardening: Host and Origin allow-lists", .timeLimit(.minutes(3)))
 struct HardeningAccessTests {
     static let list = "/api/pinning/pins/"
 

@@ -20,7 +20,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Seeded, bounded property tests for the header parsing pingate does itself: the Host/Origin allow-list,
 /// `Connection` tokens, the framing validator, and the whole guard pipeline on mutated requests.
-@Suite("Hardening: header parsing properties (seeded fuzz)")
+@Suite("Hardening: header parsing properties (seeded fuzz)", .timeLimit(.minutes(2)))
 struct HardeningHeaderFuzzTests {
     static let seed: UInt64 = 0x5EED_0F_91_46A7E
     static let junkAlphabet: [Character] = Array("abcxyzLOCALHOST0123456789.:[]@/%- \t_!*,;=\"'\\?#") + ["\u{0}", "\u{7f}", "é", "\u{200B}", "ı", "K", "\r", "\n"]

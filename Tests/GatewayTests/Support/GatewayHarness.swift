@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
+import TestSupport
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
 struct GatewayHarness: Sendable {
@@ -48,11 +49,14 @@ struct GatewayHarness: Sendable {
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { tasks in
                 tasks.addTask {
+                    // A gateway that fails to start ends the stream, so the wait below ends too.
+                    defer { readyContinuation.finish() }
                     try await group.run()
                     return nil
                 }
                 var iterator = ready.makeAsyncIterator()
                 guard case .tcp(_, let port) = await iterator.next() else {
+                    _ = try await tasks.next()
                     throw HarnessError("gateway did not start")
                 }
                 let harness = GatewayHarness(upstream: state, upstreamURL: fake.baseURL, proxyURL: "http://127.0.0.1:\(port)")
@@ -120,5 +124,27 @@ enum Multipart {
         let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n\(content)\r\n"
             + "--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"name\":\"\(filename)\"}\r\n--\(boundary)--\r\n"
         return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(string: body))
+    }
+}
+
+extension GatewayHarness {
+    /// The value of an unlabelled metric, read from `/_pingate/metrics`.
+    func metric(_ name: String) async throws -> Double? {
+        let text = try await send(.GET, "/_pingate/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// Waits (bounded) until the gateway reports at least `count` requests in flight, the asking one included.
+    /// Each poll is a round trip, so there is no sleep.
+    func waitForInFlight(atLeast count: Int, within timeout: Duration = .seconds(60)) async throws {
+        let last = Locked<Double?>(nil)
+        try await withDeadline("\(count) requests in flight at the gateway", within: timeout, observed: { "last reading: \(last.value.map { "\($0)" } ?? "none")" }) {
+            while !Task.isCancelled {
+                let value = try await metric("pingate_inflight_requests")
+                last.withLock { $0 = value }
+                if let value, value >= Double(count) { return }
+            }
+        }
     }
 }
