@@ -126,14 +126,19 @@ let package = Package(
         // What the test targets share: bounded waits, the process runner, fixtures.
         .target(
             name: "TestSupport",
-            dependencies: [],
+            dependencies: [
+                "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
-        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
@@ -148,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "FakeW3IPFSTests",
             dependencies: [
-                "FakeW3IPFS", "Vault",
+                "FakeW3IPFS", "Vault", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

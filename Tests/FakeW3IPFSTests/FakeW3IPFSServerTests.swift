@@ -18,8 +18,8 @@ struct FakeW3IPFSServerTests {
             anonymous.secretKey = nil
             let missing = try await anonymous.send(.GET, "/api/pinning/pins/")
             #expect(missing.status == 401)
-            #expect(missing.json["status"] as? String == "error")
-            #expect((missing.json["message"] as? String)?.isEmpty == false)
+            #expect(missing.json?["status"] as? String == "error")
+            #expect((missing.json?["message"] as? String)?.isEmpty == false)
 
             var wrong = client
             wrong.secretKey = "nope"
@@ -56,7 +56,7 @@ struct FakeW3IPFSServerTests {
             let answer = try await client.send(.POST, "/api/pinning/", headers: [("Content-Type", upload.contentType)],
                                                body: upload.requestBody)
             #expect(answer.status == 201)
-            #expect(answer.json["status"] as? String == "success")
+            #expect(answer.json?["status"] as? String == "success")
             let data = answer.data
             let id = try #require(data["id"] as? String)
             #expect(data["pinned"] as? Bool == true)
@@ -95,7 +95,7 @@ struct FakeW3IPFSServerTests {
             let missing = try await client.send(.POST, "/api/pinning/", headers: [("Content-Type", noFile.contentType)],
                                                 body: .bytes(ByteBuffer(string: body)))
             #expect(missing.status == 400)
-            #expect(missing.json["status"] as? String == "error")
+            #expect(missing.json?["status"] as? String == "error")
 
             var huge = GeneratedUpload(fileSize: 1000, chunkSize: 100, seed: 2)
             huge.metadataJSON = "{\"name\":\"" + String(repeating: "m", count: 70 * 1024) + "\"}"
@@ -142,7 +142,7 @@ struct FakeW3IPFSServerTests {
         try await withFake { _, client in
             let missing = try await client.send(.GET, "/api/pinning/3c3fec2a-ca65-4b8e-bcf3-c8e2ceaa23d2")
             #expect(missing.status == 404)
-            #expect(missing.json["status"] as? String == "error")
+            #expect(missing.json?["status"] as? String == "error")
             #expect(missing.headers.first(name: "content-type")?.hasPrefix("application/json") == true)
             #expect(try await client.send(.DELETE, "/api/pinning/unpin/3c3fec2a-ca65-4b8e-bcf3-c8e2ceaa23d2").status == 404)
         }
@@ -213,7 +213,7 @@ struct FakeW3IPFSServerTests {
             for bad in ["?offset=-1", "?offset=x", "?limit=0", "?limit=1001", "?pinned=yes", "?sortBy=date", "?sortOrder=UP"] {
                 let answer = try await client.send(.GET, "/api/pinning/pins/" + bad)
                 #expect(answer.status == 400, "\(bad)")
-                #expect(answer.json["status"] as? String == "error")
+                #expect(answer.json?["status"] as? String == "error")
             }
             #expect(fake.state.requests.last?.query == "sortOrder=UP")
         }
@@ -243,7 +243,7 @@ struct FakeW3IPFSServerTests {
         try await withFake { _, client in
             let unknown = try await client.send(.GET, "/api/other")
             #expect(unknown.status == 404)
-            #expect(unknown.json["status"] as? String == "error")
+            #expect(unknown.json?["status"] as? String == "error")
 
             let wrong = try await client.send(.PUT, "/api/pinning/pinByHash")
             #expect(wrong.status == 405)
@@ -259,7 +259,7 @@ struct FakeW3IPFSServerTests {
             let get = try await client.send(.GET, "/api/pinning/pins/")
             let head = try await client.send(.HEAD, "/api/pinning/pins/")
             #expect(head.status == 200)
-            #expect(head.body.isEmpty)
+            #expect(head.body.readableBytes == 0)
             #expect(head.headers.first(name: "content-length") == get.headers.first(name: "content-length"))
             #expect(try await client.send(.HEAD, "/api/nothing").status == 404)
             #expect(fake.state.requests.map(\.method) == ["GET", "HEAD", "HEAD"])
@@ -278,7 +278,7 @@ struct FakeW3IPFSServerTests {
                 let limited = try await client.send(.GET, "/api/pinning/pins/")
                 #expect(limited.status == 429)
                 #expect(limited.headers.first(name: "retry-after") == "2")
-                #expect(limited.json["status"] as? String == "error")
+                #expect(limited.json?["status"] as? String == "error")
             }
             #expect(try await client.send(.GET, "/api/pinning/pins/").status == 200)
             #expect(fake.state.faults.remainingForcedResponses == 0)
@@ -291,7 +291,7 @@ struct FakeW3IPFSServerTests {
             fake.state.faults = Faults(forcedResponse: ForcedResponse(status: 500, headers: [("X-Fault", "yes")], body: "boom"))
             let custom = try await client.send(.POST, "/api/pinning/pinByHash")
             #expect(custom.status == 500)
-            #expect(String(decoding: custom.body, as: UTF8.self) == "boom")
+            #expect(custom.text == "boom")
             #expect(custom.headers.first(name: "x-fault") == "yes")
             #expect(fake.state.requests.map(\.responseStatus) == [429, 429, 200, 503, 500])
         }

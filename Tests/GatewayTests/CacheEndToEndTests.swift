@@ -61,7 +61,8 @@ struct CacheEndToEndTests {
     @Test("unpin, then the pin and the list are fresh")
     func unpinThenFresh() async throws {
         try await GatewayHarness.run { h in
-            let (type, body) = Multipart.small(filename: "u.txt", content: "unpin me")
+            let (type, text) = MultipartBody.file("u.txt", content: "unpin me", metadataName: "u.txt")
+            let body = ByteBuffer(string: text)
             let upload = try await h.send(.POST, "/api/pinning/", headers: [("Content-Type", type)], body: .bytes(body))
             let id = try #require((upload.json?["data"] as? [String: Any])?["id"] as? String)
             let detail = try await h.send(.GET, "/api/pinning/\(id)")

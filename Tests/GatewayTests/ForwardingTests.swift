@@ -16,7 +16,8 @@ struct ForwardingTests {
     @Test("all five documented endpoints answer through the proxy as the fake answers directly")
     func fiveEndpoints() async throws {
         try await GatewayHarness.run { h in
-            let (type, body) = Multipart.small(filename: "a.txt", content: "hello")
+            let (type, text) = MultipartBody.file("a.txt", content: "hello", metadataName: "a.txt")
+            let body = ByteBuffer(string: text)
             let upload = try await h.send(.POST, "/api/pinning/", headers: [("Content-Type", type)], body: .bytes(body))
             #expect(upload.status == 201)
             let data = try #require(upload.json?["data"] as? [String: Any])
@@ -115,7 +116,7 @@ struct ForwardingTests {
                                          body: .stream(upload, length: .known(Int64(upload.totalLength))))
             #expect(reply.status == 201)
             let recorded = try #require(h.upstream.requests.last)
-            #expect(recorded.fileByteCount == upload.size)
+            #expect(recorded.fileByteCount == upload.fileSize)
             #expect(recorded.fileSHA256 == expected)
             #expect(recorded.bodyByteCount == upload.totalLength)
         }

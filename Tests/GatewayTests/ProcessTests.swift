@@ -11,21 +11,20 @@ import Vault
 struct ProcessTests {
     static let passphrase = "process-test-passphrase"
 
+    /// Folders of the vaults made here, removed at exit of the test process.
+    static let folders = Locked<[TemporaryDirectory]>([])
+
     /// A vault with canary credentials in a fresh 0700 folder.
     static func makeVault(apiKey: String, secretKey: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pingate-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = folder.appendingPathComponent("v.pgv").path
-        try VaultFile.create(at: path, passphrase: Passphrase(passphrase))
-        try rewrite(path, apiKey: apiKey, secretKey: secretKey)
+        let folder = try TemporaryDirectory(prefix: "pingate-proc")
+        folders.withLock { $0.append(folder) }
+        let path = folder.file("v.pgv")
+        try VaultFixture.write(at: path, passphrase: passphrase, apiKey: apiKey, secretKey: secretKey)
         return path
     }
 
     static func rewrite(_ path: String, apiKey: String, secretKey: String) throws {
-        var contents = VaultContents()
-        try contents.set("api_key", to: SecretValue(apiKey))
-        try contents.set("secret_key", to: SecretValue(secretKey))
-        try VaultFile.save(contents, to: path, passphrase: Passphrase(passphrase))
+        try VaultFixture.write(at: path, passphrase: passphrase, apiKey: apiKey, secretKey: secretKey)
     }
 
     static func get(_ url: String, headers: [(String, String)] = []) async throws -> Int {

@@ -59,6 +59,8 @@ struct HardeningClientAbortTests {
                 )
                 let block = [UInt8](repeating: 0x61, count: 256 << 10)
                 for _ in 0..<16 { try await connection.send(block) }  // 4 MiB of 64
+                // The upload has reached the upstream before the client leaves (else nothing is there to cancel).
+                try await h.upstream.waitForArrivals(count: round + 1)
                 if round == 2 { await connection.reset() } else { await connection.close() }
 
                 let recorded = try await h.upstream.waitForRequests(count: round + 1)

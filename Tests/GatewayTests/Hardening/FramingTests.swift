@@ -246,14 +246,16 @@ struct HardeningFramingTests {
             h.upstream.resetLog()
             let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await connection.send("POST /api/pinning HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk)
-            // Let the head and first chunk travel (a round trip on another connection) before the rest.
-            #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
+            // The head reaches the upstream before the rest is sent.
+            try await h.upstream.waitForArrivals(count: 1)
             // The rest, terminating chunk included: without the limit this would be a complete upload.
             try await connection.send(chunk + chunk + "0\r\n\r\n")
             let response = try await connection.readResponse()
             #expect(response?.status == 413)  // the upstream waits for the whole body, so no answer has begun
             #expect(try await connection.waitForClose())
-            #expect(h.upstream.requests.allSatisfy { !$0.bodyComplete })
+            let upstreamLog = try await h.upstream.waitForRequests(count: 1)
+            #expect(upstreamLog.count == 1)
+            #expect(upstreamLog.first?.bodyComplete == false, "the upload reached the upstream complete")
         }
     }
 

@@ -80,15 +80,6 @@ struct GatewayHarness: Sendable {
 
     // MARK: - Client helpers
 
-    /// A finished response with its whole body.
-    struct Reply: Sendable {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: ByteBuffer
-        var text: String { String(buffer: body) }
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] }
-    }
-
     /// Sends one request through the proxy (or to `base` when given) and collects the body (≤ 16 MiB).
     func send(
         _ method: HTTPMethod = .GET,
@@ -96,18 +87,12 @@ struct GatewayHarness: Sendable {
         headers: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil,
         base: String? = nil
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: (base ?? proxyURL) + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = body }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let collected = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
+    ) async throws -> HTTPReply {
+        try await HTTPReply.fetch(method, (base ?? proxyURL) + path, headers: headers, body: body)
     }
 
     /// Calls the fake directly with the right credentials (the reference answer).
-    func direct(_ method: HTTPMethod = .GET, _ path: String, headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil) async throws -> Reply {
+    func direct(_ method: HTTPMethod = .GET, _ path: String, headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil) async throws -> HTTPReply {
         try await send(method, path, headers: headers + [("pinning_api_key", TestVault.apiKey), ("pinning_secret_key", TestVault.secretKey)], body: body, base: upstreamURL)
     }
 }
@@ -116,15 +101,6 @@ struct GatewayHarness: Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Builds multipart/form-data bodies for upload tests.
-enum Multipart {
-    static func small(filename: String, content: String, boundary: String = "pingate-test-boundary") -> (String, ByteBuffer) {
-        let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n\(content)\r\n"
-            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"name\":\"\(filename)\"}\r\n--\(boundary)--\r\n"
-        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(string: body))
-    }
 }
 
 extension GatewayHarness {
