@@ -67,7 +67,8 @@ struct RelayTests {
                 #expect(!reply.text.contains(TestVault.apiKey) && !reply.text.contains(TestVault.secretKey))
             }
         }
-        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(1) }) { h in
+        // The read timeout also bounds the follow-up request: 10 s leaves it room on a loaded machine.
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(10) }) { h in
             // The fake holds its answer until the gate opens, which happens only after the reply: a 504 can only come
             // from the read timeout, however slow the machine.
             let gate = ResponseGate()

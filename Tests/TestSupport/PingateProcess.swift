@@ -53,10 +53,20 @@ public final class PingateProcess: Sendable {
     ///   - arguments: command-line arguments (never a secret).
     ///   - environment: added to `PATH=/usr/bin:/bin`.
     ///   - input: written to standard input, which is then closed; nil: standard input is `/dev/null`.
-    public init(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
+    ///   - executable: the program (the built `pingate` by default).
+    ///   - launcher: a command that execs the program (e.g. `setpriv … --`), so the pid stays the program's.
+    public init(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
+        executable: URL = PingateProcess.executable, launcher: [String] = []
+    ) throws {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
+        if let launcherPath = launcher.first {
+            process.executableURL = URL(fileURLWithPath: launcherPath)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -64,9 +74,10 @@ public final class PingateProcess: Sendable {
         let stdin = input.map { _ in Pipe() }
         process.standardInput = stdin ?? FileHandle.nullDevice
         self.process = process
-        stdout.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: false, handle: handle) }
-        stderr.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: true, handle: handle) }
-        process.terminationHandler = { [self] process in
+        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.received(handle.availableData, fromError: false, handle: handle) }
+        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.received(handle.availableData, fromError: true, handle: handle) }
+        process.terminationHandler = { [weak self] process in
+            guard let self else { return }
             let status = process.terminationStatus
             let waiters = self.output.withLock { output in
                 output.exitStatus = status
@@ -80,6 +91,11 @@ public final class PingateProcess: Sendable {
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try? stdin.fileHandleForWriting.close()
         }
+    }
+
+    deinit {
+        // A test that failed before stopping its process does not leave it running.
+        if process.isRunning { process.terminate() }
     }
 
     private func received(_ data: Data, fromError: Bool, handle: FileHandle) {
@@ -143,12 +159,22 @@ public final class PingateProcess: Sendable {
         return line
     }
 
-    /// The port from the `pingate listening` line.
+    /// Waits until the process has closed its output (its last bytes can arrive after its exit is reported).
+    /// - Throws: ``WaitTimeout`` after `timeout`.
+    public func waitForEndOfOutput(within timeout: Duration = .seconds(60)) async throws {
+        do {
+            _ = try await line(containing: "\u{0}", within: timeout)  // no output line holds a NUL
+        } catch is OutputEnded {
+            return
+        }
+    }
+
+    /// The port from the `pingate listening` line (whatever IPv4 address it listens on).
     public func listeningPort(within timeout: Duration = .seconds(60)) async throws -> Int {
         let line = try await line(containing: "pingate listening", within: timeout)
-        guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        guard let range = line.range(of: #"\d{1,3}(\.\d{1,3}){3}:\d+"#, options: .regularExpression),
               let port = Int(line[range].split(separator: ":").last ?? "")
-        else { throw WaitTimeout("a 127.0.0.1 address in the listening line", waited: .zero, observed: line) }
+        else { throw WaitTimeout("an IPv4 address in the listening line", waited: .zero, observed: line) }
         return port
     }
 

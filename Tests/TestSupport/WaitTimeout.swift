@@ -24,7 +24,8 @@ public struct WaitTimeout: Error, CustomStringConvertible {
 
 /// Runs `body` for at most `timeout`.
 ///
-/// `body` must end when its task is cancelled (every waiter in the test support does): the deadline cancels it.
+/// The deadline does not depend on `body` cooperating: at `timeout` this throws and cancels `body`'s task without
+/// waiting for it (a waiter that never resolves is left behind, and the test fails instead of hanging).
 /// - Parameters:
 ///   - what: what `body` waits for (named in the error).
 ///   - timeout: the bound.
@@ -36,16 +37,42 @@ public func withDeadline<T: Sendable>(
     observed: @escaping @Sendable () -> String = { "" },
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
+    let outcome = Locked<(continuation: CheckedContinuation<T, any Error>?, done: Bool)>((nil, false))
+    let finish: @Sendable (Result<T, any Error>) -> Bool = { result in
+        let continuation = outcome.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard !state.done, let continuation = state.continuation else { return nil }
+            state.done = true
+            return continuation
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw WaitTimeout(what, waited: timeout, observed: observed())
+        continuation?.resume(with: result)
+        return continuation != nil
+    }
+    let work = Locked<Task<Void, Never>?>(nil)
+    let timer = Locked<Task<Void, Never>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            outcome.withLock { $0.continuation = continuation }
+            if Task.isCancelled {
+                _ = finish(.failure(CancellationError()))
+                return
+            }
+            work.withLock {
+                $0 = Task {
+                    let result: Result<T, any Error>
+                    do { result = .success(try await body()) } catch { result = .failure(error) }
+                    if finish(result) { timer.value?.cancel() }
+                }
+            }
+            timer.withLock {
+                $0 = Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    if finish(.failure(WaitTimeout(what, waited: timeout, observed: observed()))) { work.value?.cancel() }
+                }
+            }
         }
-        return value
+    } onCancel: {
+        _ = finish(.failure(CancellationError()))
+        work.value?.cancel()
+        timer.value?.cancel()
     }
 }

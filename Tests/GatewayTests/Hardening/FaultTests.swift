@@ -51,7 +51,8 @@ struct HardeningFaultTests {
 
     @Test("slow upstream → 504 after readTimeout, then normal service")
     func upstreamSlow() async throws {
-        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(1) }) { h in
+        // The read timeout also bounds the follow-up request: 10 s leaves it room on a loaded machine.
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(10) }) { h in
             // The fake holds its answer until after the reply: a 504 proves the read timeout fired.
             let gate = ResponseGate()
             h.upstream.updateFaults { $0.gate = gate }
