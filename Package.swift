@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Layering of flags, environment and file; pingate reads its own YAML (lines, routes), so no traits.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
     ],
     targets: [
         // MARK: - Crypto: the only code that touches OpenSSL
@@ -41,10 +43,14 @@ let package = Package(
         // MARK: - Process controls (prctl) that Glibc's module does not export
         .target(name: "CProcessControl"),
 
+        // MARK: - Value types shared by configuration, gateway and cache (no I/O, no dependencies)
+        .target(name: "PingateCore", swiftSettings: swiftSettings),
+
         // MARK: - Pure policy types (no I/O, injected clocks)
         .target(
             name: "GatewayCache",
             dependencies: [
+                "PingateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -69,7 +75,11 @@ let package = Package(
         // MARK: - Configuration file, environment and flags
         .target(
             name: "PingateConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PingateCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -91,7 +101,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Vault", "GatewayCache", "GatewayLimits",
+                "Vault", "GatewayCache", "GatewayLimits", "PingateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,10 +117,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "pingate",
+        .target(
+            name: "PingateCLI",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig",
+                "Gateway", "FakeW3IPFS", "Vault", "CProcessControl", "PingateConfig", "PingateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,6 +131,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "pingate", dependencies: ["PingateCLI"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         // What the test targets share: bounded waits, the process runner, fixtures.
@@ -138,7 +149,7 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
@@ -163,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "TestSupport",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

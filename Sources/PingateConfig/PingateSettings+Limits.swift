@@ -11,6 +11,8 @@ extension PingateSettings {
         public var maxHeaders = 100
         /// `limits.max_request_line`.
         public var maxRequestLine = 8192
+        /// `limits.upstream_connections`: upstream connections across all event loops.
+        public var upstreamConnections = 128
 
         /// Defaults.
         public init() {}

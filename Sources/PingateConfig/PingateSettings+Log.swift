@@ -1,3 +1,5 @@
+import PingateCore
+
 extension PingateSettings {
     /// The `log` section.
     public struct Log: Sendable, Hashable {

@@ -1,11 +1,11 @@
 import Foundation
+import PingateCore
 
 /// The fully validated, typed pingate configuration.
 ///
-/// Build it with ``SettingsLoader/load(file:environment:flags:)``; field names
-/// mirror the dotted keys of ``SettingsCatalog`` (`cache.ttl` → `cache.ttl`,
-/// `rate_limit.wait_ms` → `rateLimit.waitMilliseconds`). `init()` gives the
-/// defaults.
+/// Build it with ``SettingsLoader/load(file:environment:flags:)``; field names mirror the dotted keys of
+/// ``SettingsCatalog`` (`cache.ttl` → `cache.ttl`, `rate_limit.wait_ms` → `rateLimit.waitMilliseconds`,
+/// `upstream.breaker.open_s` → `breaker.openTime`). `init()` gives the defaults.
 public struct PingateSettings: Sendable, Hashable {
     /// `listen`.
     public var listen = ListenAddress(host: "127.0.0.1", port: 8787)
@@ -19,8 +19,14 @@ public struct PingateSettings: Sendable, Hashable {
     public var vault: String?
     /// `passphrase_file`.
     public var passphraseFile: String?
-    /// `upstream`: base URL of the default (w3ipfs) route.
+    /// `upstream` (also `upstream.url`): base URL of the default (w3ipfs) route.
     public var upstream = URL(string: "https://api.w3ipfs.storage")!
+    /// `upstream.breaker.*`.
+    public var breaker = Breaker()
+    /// `upstream.keepalive_idle_s`: a pooled upstream connection idle for longer is closed, not reused.
+    public var upstreamKeepAliveIdle: Duration = .seconds(4)
+    /// `upstream_ca_file`: PEM roots for https upstreams instead of the system store.
+    public var upstreamCAFile: String?
     /// `allow_remote`.
     public var allowRemote = false
     /// `access_token_file` (path only; the token is never read by this module).
@@ -29,6 +35,10 @@ public struct PingateSettings: Sendable, Hashable {
     public var allowedHosts: [String] = []
     /// `allowed_origins`.
     public var allowedOrigins: [String] = []
+    /// `auth.*`.
+    public var auth = Auth()
+    /// `profiles` (file only): profile name → the credential headers its tokens use, each from a vault entry.
+    public var profiles: [String: [CredentialMapping]] = [:]
     /// `log.*`.
     public var log = Log()
     /// `access_log`.
@@ -43,8 +53,10 @@ public struct PingateSettings: Sendable, Hashable {
     public var rateLimit = RateLimit()
     /// `readiness.*`.
     public var readiness = Readiness()
+    /// `redis.*`.
+    public var redis = Redis()
     /// `routes`; always contains a route with prefix `/`.
-    public var routes: [RouteSettings]
+    public var routes: [RouteSettings] = [.defaultW3IPFS(upstream: URL(string: "https://api.w3ipfs.storage")!)]
 
     /// Source of each setting's effective value, by dotted key.
     public var sources: [String: SettingSource] = [:]
@@ -57,18 +69,17 @@ public struct PingateSettings: Sendable, Hashable {
     public var warnings: [String] = []
 
     /// The defaults.
-    public init() {
-        routes = [.defaultW3IPFS(upstream: URL(string: "https://api.w3ipfs.storage")!)]
-    }
+    public init() {}
+
+    /// Whether every request must carry a client token: `auth.require_token` when set, else on exactly when
+    /// `allow_remote` is (loopback and unix sockets stay open to local tools).
+    public var requiresToken: Bool { auth.requireToken ?? allowRemote }
 
     /// The route for a request path: the longest matching prefix
     /// (`/api` matches `/api` and `/api/x`, not `/apix`); falls back to the `/` route.
     public func route(forPath path: String) -> RouteSettings {
-        var best: RouteSettings?
-        for route in routes where route.matches(path: path) {
-            if best == nil || route.prefix.count > best!.prefix.count { best = route }
-        }
-        return best ?? routes.first ?? .defaultW3IPFS(upstream: upstream)
+        routes.filter { $0.matches(path: path) }.max { $0.prefix.count < $1.prefix.count }
+            ?? routes.first ?? .defaultW3IPFS(upstream: upstream)
     }
 
     /// Where `key`'s value came from (`.defaultValue` when unknown).

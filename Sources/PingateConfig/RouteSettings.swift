@@ -1,22 +1,9 @@
 import Foundation
+import PingateCore
 
 /// One entry of `routes`: requests whose path starts with `prefix` go to `upstream`
 /// with the listed credential headers filled from the vault.
 public struct RouteSettings: Sendable, Hashable {
-    /// A header injected into forwarded requests, with its value taken from a vault entry.
-    public struct Credential: Sendable, Hashable {
-        /// HTTP header name (a valid token, e.g. `pinning_api_key`).
-        public var header: String
-        /// Name of the vault entry whose secret becomes the header value.
-        public var vaultEntry: String
-
-        /// Creates a mapping.
-        public init(header: String, vaultEntry: String) {
-            self.header = header
-            self.vaultEntry = vaultEntry
-        }
-    }
-
     /// Unique route name (used in logs and metrics).
     public var name: String
     /// Path prefix, starting with `/`, without trailing `/` (except the root `/`).
@@ -24,7 +11,7 @@ public struct RouteSettings: Sendable, Hashable {
     /// Upstream base URL (`http` or `https`).
     public var upstream: URL
     /// Credential headers, in file order.
-    public var credentials: [Credential]
+    public var credentials: [CredentialMapping]
     /// Whether GETs on this route may be cached (also needs `cache.enabled`).
     public var cache: Bool
     /// What a mutating request evicts.
@@ -39,7 +26,7 @@ public struct RouteSettings: Sendable, Hashable {
         name: String,
         prefix: String,
         upstream: URL,
-        credentials: [Credential] = [],
+        credentials: [CredentialMapping] = [],
         cache: Bool = true,
         invalidationScope: InvalidationScope = .depth(2),
         rateClass: String? = nil,
@@ -63,10 +50,7 @@ public struct RouteSettings: Sendable, Hashable {
             name: "w3ipfs",
             prefix: "/",
             upstream: upstream,
-            credentials: [
-                Credential(header: "pinning_api_key", vaultEntry: "api_key"),
-                Credential(header: "pinning_secret_key", vaultEntry: "secret_key"),
-            ]
+            credentials: CredentialMapping.w3ipfsDefaults
         )
     }
 

@@ -1,200 +1,191 @@
-/// The table of every pingate setting. Use ``all`` to generate help text,
-/// env-var documentation and ArgumentParser options.
+import Foundation
+import PingateCore
+
+/// Every pingate setting, in documentation order: the one table that help text, environment variables, flags,
+/// the file's keys, `check-config` and ``PingateSettings`` are derived from. Keys sharing a section stay adjacent,
+/// so the rendered configuration opens each section once.
 public enum SettingsCatalog {
     /// Every setting, in documentation order.
     public static let all: [SettingDescriptor] = [
         // MARK: Listening
-        .init(key: "listen", kind: .hostPort, default: "127.0.0.1:8787",
-              help: "TCP address to listen on (host:port; port 0 picks a free port).",
-              flag: "listen"),
-        .init(key: "unix_socket", kind: .optionalPath, default: nil,
-              help: "Also listen on this Unix domain socket path.",
-              flag: "unix-socket"),
-        .init(key: "unix_socket_mode", kind: .fileMode, default: "0600",
-              help: "Permission bits of the Unix socket (octal).",
-              flag: "unix-socket-mode"),
-        .init(key: "allowed_uids", kind: .uidList, default: "", defaultDescription: "[]",
-              help: "Peer user ids allowed on the Unix socket (empty: only pingate's own uid).",
-              flag: "allow-uid", repeatable: true),
+        .value("listen", \.listen, .hostPort, default: "127.0.0.1:8787", flag: "listen",
+               "TCP address to listen on (host:port; port 0 picks a free port)."),
+        .value("unix_socket", \.unixSocket, ValueSyntax<String>.path.optional, default: nil, flag: "unix-socket",
+               "Also listen on this Unix domain socket path."),
+        .value("unix_socket_mode", \.unixSocketMode, .fileMode, default: "0600", flag: "unix-socket-mode",
+               "Permission bits of the Unix socket (octal)."),
+        .list("allowed_uids", \.allowedUIDs, .uid, default: "", flag: "allow-uid", repeatable: true,
+              "Peer user ids allowed on the Unix socket (empty: only pingate's own uid)."),
 
         // MARK: Vault
-        .init(key: "vault", kind: .optionalPath, default: nil,
-              help: "Encrypted vault file holding the upstream credentials.",
-              flag: "vault"),
-        .init(key: "passphrase_file", kind: .optionalPath, default: nil,
-              help: "Read the vault passphrase from this file (else PINGATE_PASSPHRASE or a prompt).",
-              flag: "passphrase-file"),
+        .value("vault", \.vault, ValueSyntax<String>.path.optional, default: nil, flag: "vault",
+               "Encrypted vault file holding the upstream credentials."),
+        .value("passphrase_file", \.passphraseFile, ValueSyntax<String>.path.optional, default: nil, flag: "passphrase-file",
+               "Read the vault passphrase from this file (else PINGATE_PASSPHRASE or a prompt)."),
 
-        // MARK: Upstream and access
-        .init(key: "upstream", kind: .url, default: "https://api.w3ipfs.storage",
-              help: "Upstream base URL of the default (w3ipfs) route.",
-              flag: "upstream"),
-        .init(key: "allow_remote", kind: .bool, default: "false",
-              help: "Allow listening on a non-loopback address (requires access_token_file).",
-              flag: "allow-remote", invertedFlag: "no-allow-remote"),
-        .init(key: "access_token_file", kind: .optionalPath, default: nil,
-              help: "File holding the bearer token clients must present (contents never printed).",
-              flag: "access-token-file"),
-        .init(key: "allowed_hosts", kind: .stringList, default: "", defaultDescription: "[]",
-              help: "Extra Host header values accepted besides loopback names (DNS-rebinding guard).",
-              flag: "allow-host", repeatable: true),
-        .init(key: "allowed_origins", kind: .stringList, default: "", defaultDescription: "[]",
-              help: "Browser Origins allowed to call pingate (CORS); '*' allows any.",
-              flag: "allow-origin", repeatable: true),
+        // MARK: Upstream
+        .value("upstream", \.upstream, .httpURL, default: "https://api.w3ipfs.storage", flag: "upstream",
+               "Upstream base URL of the default (w3ipfs) route."),
+        .value("upstream.breaker.failures", \.breaker.failures, .integer(minimum: 0), default: "5", flag: "breaker-failures",
+               "Consecutive upstream failures that open the circuit breaker (0 turns it off)."),
+        .value("upstream.breaker.open_s", \.breaker.openTime, .seconds, default: "5", flag: "breaker-open-s",
+               "Seconds the breaker stays open before one probe (doubling on each failed probe, up to 60)."),
+        .value("upstream.keepalive_idle_s", \.upstreamKeepAliveIdle, .seconds, default: "4", flag: "upstream-keepalive-idle-s",
+               "Seconds a pooled upstream connection may idle before pingate closes it instead of reusing it."),
+        .value("upstream_ca_file", \.upstreamCAFile, ValueSyntax<String>.path.optional, default: nil, flag: "upstream-ca-file",
+               "PEM root certificates to trust for https upstreams instead of the system store."),
+
+        // MARK: Access
+        .value("allow_remote", \.allowRemote, .bool, default: "false", flag: "allow-remote", inverted: "no-allow-remote",
+               "Allow listening on a non-loopback address (requires access_token_file)."),
+        .value("access_token_file", \.accessTokenFile, ValueSyntax<String>.path.optional, default: nil, flag: "access-token-file",
+               "File holding the bearer token clients must present (contents never printed)."),
+        .list("allowed_hosts", \.allowedHosts, .hostName, default: "", flag: "allow-host", repeatable: true,
+              "Extra Host header values accepted besides loopback names (DNS-rebinding guard)."),
+        .list("allowed_origins", \.allowedOrigins, .origin, default: "", flag: "allow-origin", repeatable: true,
+              "Browser Origins allowed to call pingate (CORS); '*' allows any."),
+        .value("auth.require_token", \.auth.requireToken, ValueSyntax<Bool>.bool.optional, default: nil,
+               derived: "off on loopback and unix sockets, on with allow_remote", flag: "require-token", inverted: "no-require-token",
+               "Refuse requests that carry no client token."),
+        .fileOnly("profiles", default: "{}", "Named credential sets for tokens: {profile: {header: vault entry}} (file only).",
+                  render: { FileSections.render(profiles: $0.profiles) }),
 
         // MARK: Logging
-        .init(key: "log.level", kind: .logLevel, default: "info",
-              help: "Minimum log level: trace|debug|info|notice|warning|error|critical.",
-              flag: "log-level"),
-        .init(key: "log.format", kind: .logFormat, default: "json",
-              help: "Log line format: json|text.",
-              flag: "log-format"),
-        .init(key: "access_log", kind: .bool, default: "true",
-              help: "Log one line per request.",
-              flag: "access-log", invertedFlag: "no-access-log"),
+        .value("log.level", \.log.level, .choice("<level>"), default: "info", flag: "log-level",
+               "Minimum log level: trace|debug|info|notice|warning|error|critical."),
+        .value("log.format", \.log.format, .choice("<format>"), default: "json", flag: "log-format",
+               "Log line format: json|text."),
+        .value("access_log", \.accessLog, .bool, default: "true", flag: "access-log", inverted: "no-access-log",
+               "Log one line per request."),
 
         // MARK: Timeouts
-        .init(key: "timeouts.connect", kind: .seconds, default: "10",
-              help: "Seconds to wait for the upstream TCP/TLS connection.",
-              flag: "connect-timeout"),
-        .init(key: "timeouts.read", kind: .seconds, default: "60",
-              help: "Seconds to wait for the upstream response.",
-              flag: "read-timeout"),
-        .init(key: "timeouts.drain", kind: .seconds, default: "30",
-              help: "Seconds to let in-flight requests finish on shutdown.",
-              flag: "drain-timeout"),
-        .init(key: "timeouts.header", kind: .seconds, default: "10",
-              help: "Seconds a client has to send the request head.",
-              flag: "header-timeout"),
-        .init(key: "timeouts.idle", kind: .seconds, default: "75",
-              help: "Seconds an idle keep-alive client connection is kept open.",
-              flag: "idle-timeout"),
+        .value("timeouts.connect", \.timeouts.connect, .seconds, default: "10", flag: "connect-timeout",
+               "Seconds to wait for the upstream TCP/TLS connection."),
+        .value("timeouts.read", \.timeouts.read, .seconds, default: "60", flag: "read-timeout",
+               "Seconds to wait for the upstream response."),
+        .value("timeouts.drain", \.timeouts.drain, .seconds, default: "30", flag: "drain-timeout",
+               "Seconds to let in-flight requests finish on shutdown."),
+        .value("timeouts.header", \.timeouts.header, .seconds, default: "10", flag: "header-timeout",
+               "Seconds a client has to send the request head."),
+        .value("timeouts.idle", \.timeouts.idle, .seconds, default: "75", flag: "idle-timeout",
+               "Seconds an idle keep-alive client connection is kept open."),
 
         // MARK: Limits
-        .init(key: "limits.max_body_bytes", kind: .bytes, default: "0",
-              help: "Largest request body accepted (0 = unlimited).",
-              flag: "max-body-bytes"),
-        .init(key: "limits.max_connections", kind: .integer(minimum: 1), default: "1024",
-              help: "Concurrent client connections.",
-              flag: "max-connections"),
-        .init(key: "limits.max_header_bytes", kind: .bytes, default: "65536",
-              help: "Largest total request head.",
-              flag: "max-header-bytes"),
-        .init(key: "limits.max_headers", kind: .integer(minimum: 1), default: "100",
-              help: "Most request header fields.",
-              flag: "max-headers"),
-        .init(key: "limits.max_request_line", kind: .bytes, default: "8192",
-              help: "Longest request line.",
-              flag: "max-request-line"),
+        .value("limits.max_body_bytes", \.limits.maxBodyBytes, .bytes, default: "0", flag: "max-body-bytes",
+               "Largest request body accepted (0 = unlimited)."),
+        .value("limits.max_connections", \.limits.maxConnections, .integer(minimum: 1), default: "1024", flag: "max-connections",
+               "Concurrent client connections."),
+        .value("limits.max_header_bytes", \.limits.maxHeaderBytes, .bytes, default: "65536", flag: "max-header-bytes",
+               "Largest total request head."),
+        .value("limits.max_headers", \.limits.maxHeaders, .integer(minimum: 1), default: "100", flag: "max-headers",
+               "Most request header fields."),
+        .value("limits.max_request_line", \.limits.maxRequestLine, .bytes, default: "8192", flag: "max-request-line",
+               "Longest request line."),
+        .value("limits.upstream_connections", \.limits.upstreamConnections, .integer(minimum: 1), default: "128",
+               flag: "upstream-connections", "Most upstream connections, across all event loops."),
 
         // MARK: Cache
-        .init(key: "cache.enabled", kind: .bool, default: "true",
-              help: "Cache GET responses.",
-              flag: "cache", invertedFlag: "no-cache"),
-        .init(key: "cache.ttl", kind: .seconds, default: "30",
-              help: "Seconds a cached response stays fresh.",
-              flag: "cache-ttl"),
-        .init(key: "cache.ttl_pending", kind: .seconds, default: "2",
-              help: "Freshness for pin statuses still in progress (queued/pinning).",
-              flag: "cache-ttl-pending"),
-        .init(key: "cache.status_aware", kind: .bool, default: "true",
-              help: "Use cache.ttl_pending for responses describing unfinished pins.",
-              flag: "cache-status-aware", invertedFlag: "no-cache-status-aware"),
-        .init(key: "cache.max_bytes", kind: .bytes, default: "64MiB",
-              help: "Total cache size.",
-              flag: "cache-max-bytes"),
-        .init(key: "cache.max_object_bytes", kind: .bytes, default: "1MiB",
-              help: "Largest single cached response.",
-              flag: "cache-max-object-bytes"),
-        .init(key: "cache.statuses", kind: .intList, default: "200", defaultDescription: "[200]",
-              help: "Upstream HTTP statuses that may be cached.",
-              flag: "cache-statuses"),
-        .init(key: "cache.stale_if_error", kind: .seconds, default: "0",
-              help: "Serve a stale entry up to this many seconds past expiry when upstream fails.",
-              flag: "cache-stale-if-error"),
+        .value("cache.enabled", \.cache.enabled, .bool, default: "true", flag: "cache", inverted: "no-cache",
+               "Cache GET responses."),
+        .value("cache.ttl", \.cache.ttl, .seconds, default: "30", flag: "cache-ttl",
+               "Seconds a cached response stays fresh."),
+        .value("cache.ttl_pending", \.cache.ttlPending, .seconds, default: "2", flag: "cache-ttl-pending",
+               "Freshness for pin statuses still in progress (queued/pinning)."),
+        .value("cache.max_ttl", \.cache.maxTTL, .seconds, default: "86400", flag: "cache-max-ttl",
+               "Cap on lifetimes the upstream states explicitly (max-age, s-maxage, Expires)."),
+        .value("cache.status_aware", \.cache.statusAware, .bool, default: "true", flag: "cache-status-aware",
+               inverted: "no-cache-status-aware", "Use cache.ttl_pending for responses describing unfinished pins."),
+        .value("cache.max_bytes", \.cache.maxBytes, .bytes, default: "64MiB", flag: "cache-max-bytes",
+               "Total cache size."),
+        .value("cache.max_object_bytes", \.cache.maxObjectBytes, .bytes, default: "1MiB",
+               derived: "min(1MiB, cache.max_bytes)", flag: "cache-max-object-bytes",
+               "Largest single cached response."),
+        .list("cache.statuses", \.cache.statuses, .status, default: "200", flag: "cache-statuses",
+              "Upstream HTTP statuses that may be cached."),
+        .value("cache.stale_if_error", \.cache.staleIfError, .seconds, default: "0", flag: "cache-stale-if-error",
+               "Serve a stale entry up to this many seconds past expiry when upstream fails."),
+        .value("cache.stale_while_revalidate", \.cache.staleWhileRevalidate, .seconds, default: "0",
+               flag: "cache-stale-while-revalidate",
+               "Serve a stale entry up to this many seconds past expiry while one background refresh runs."),
 
         // MARK: Rate limiting
-        .init(key: "rate_limit.rate", kind: .rate, default: nil,
-              help: "Upstream request budget (10/s, 600/m, 3600/h, 5 = per second; none = unlimited).",
-              flag: "rate-limit"),
-        .init(key: "rate_limit.burst", kind: .integer(minimum: 1), default: nil,
-              defaultDescription: "max(1, ceil(rate))",
-              help: "Token bucket size for rate_limit.rate.",
-              flag: "burst"),
-        .init(key: "rate_limit.wait_ms", kind: .integer(minimum: 0), default: "0",
-              help: "Milliseconds a request may wait for a token before 429 (0 = reject at once).",
-              flag: "rate-limit-wait"),
-        .init(key: "rate_limit.client_rate", kind: .rate, default: nil,
-              help: "Per-client request budget (none = unlimited).",
-              flag: "client-rate-limit"),
-        .init(key: "rate_limit.client_burst", kind: .integer(minimum: 1), default: nil,
-              defaultDescription: "max(1, ceil(client_rate))",
-              help: "Token bucket size for rate_limit.client_rate.",
-              flag: "client-burst"),
-        .init(key: "rate_limit.max_clients", kind: .integer(minimum: 1), default: "10000",
-              help: "Most clients tracked by the per-client limiter.",
-              flag: "rate-limit-max-clients"),
-        .init(key: "rate_limit.classes", kind: .rateClasses, default: nil, defaultDescription: "{}",
-              help: "Named budgets for routes: {name: {rate, burst}} (file only).",
-              flag: nil),
+        .value("rate_limit.rate", \.rateLimit.rate, .rate, default: nil, flag: "rate-limit",
+               "Upstream request budget (10/s, 600/m, 3600/h, 5 = per second; none = unlimited)."),
+        .value("rate_limit.burst", \.rateLimit.burst, .integer(minimum: 1), default: nil, derived: "max(1, ceil(rate))",
+               flag: "burst", "Token bucket size for rate_limit.rate."),
+        .value("rate_limit.wait_ms", \.rateLimit.waitMilliseconds, .integer(minimum: 0), default: "0", flag: "rate-limit-wait",
+               "Milliseconds a request may wait for a token before 429 (0 = reject at once)."),
+        .value("rate_limit.client_rate", \.rateLimit.clientRate, .rate, default: nil, flag: "client-rate-limit",
+               "Per-client request budget (none = unlimited)."),
+        .value("rate_limit.client_burst", \.rateLimit.clientBurst, .integer(minimum: 1), default: nil,
+               derived: "max(1, ceil(client_rate))", flag: "client-burst", "Token bucket size for rate_limit.client_rate."),
+        .value("rate_limit.max_clients", \.rateLimit.maxClients, .integer(minimum: 1), default: "10000",
+               flag: "rate-limit-max-clients", "Most clients tracked by the per-client limiter."),
+        .fileOnly("rate_limit.classes", default: "{}", "Named budgets for routes: {name: {rate, burst}} (file only).",
+                  render: { FileSections.render(classes: $0.rateLimit.classes) }),
 
         // MARK: Readiness
-        .init(key: "readiness.upstream_window", kind: .seconds, default: "30",
-              help: "Upstream counts as reachable if it answered within this many seconds.",
-              flag: "readiness-window"),
+        .value("readiness.upstream_window", \.readiness.upstreamWindow, .seconds, default: "30", flag: "readiness-window",
+               "Upstream counts as reachable if it answered within this many seconds."),
+
+        // MARK: Shared state
+        .value("redis.url", \.redis.url, ValueSyntax<URL>.redisURL.optional, default: nil, flag: "redis", secret: true,
+               "Share budgets and cache invalidations with other instances through this Redis (password never printed)."),
+        .value("redis.prefix", \.redis.prefix, .text, default: "pingate:", flag: "redis-prefix",
+               "Prefix of every Redis key and channel pingate uses."),
+        .value("redis.timeout_ms", \.redis.timeout, .milliseconds(minimum: 1), default: "50", flag: "redis-timeout-ms",
+               "Milliseconds each Redis call may take."),
+        .value("redis.on_failure", \.redis.onFailure, .choice("<local|refuse>"), default: "local", flag: "redis-on-failure",
+               "While Redis is unreachable: local (local budgets and cache) or refuse (503 when the upstream is needed)."),
+        .value("redis.password_entry", \.redis.passwordEntry, ValueSyntax<String>.name.optional, default: nil,
+               flag: "redis-password-entry", "Vault entry holding the Redis password (instead of one in redis.url)."),
+        .value("redis.expected_instances", \.redis.expectedInstances, .integer(minimum: 1), default: "1",
+               flag: "redis-expected-instances", "Instances sharing the budgets; without Redis each uses rate / this number."),
 
         // MARK: Routes
-        .init(key: "routes", kind: .routes, default: nil,
-              defaultDescription: "one route: w3ipfs at / to upstream",
-              help: "Prefix → upstream routes with credentials, cache and rate class (file only).",
-              flag: nil),
+        .fileOnly("routes", default: "one route: w3ipfs at / to upstream",
+                  "Prefix → upstream routes with credentials, cache and rate class (file only).",
+                  render: { .block(FileSections.render(routes: $0.routes)) }),
     ]
 
     /// Descriptors by dotted key.
-    public static let byKey: [String: SettingDescriptor] =
-        Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+    public static let byKey: [String: SettingDescriptor] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     /// Descriptors by environment variable name.
     public static let byEnvironmentVariable: [String: SettingDescriptor] =
         Dictionary(uniqueKeysWithValues: all.compactMap { d in d.environmentVariable.map { ($0, d) } })
 
-    /// Environment variables starting with `PINGATE_` that are not settings
-    /// but are used elsewhere (passphrases, config file); never warned about.
-    public static let reservedEnvironmentVariables: Set<String> = [
-        "PINGATE_PASSPHRASE", "PINGATE_NEW_PASSPHRASE", "PINGATE_CONFIG",
-    ]
+    /// `PINGATE_…` variables that are not settings but are read elsewhere (passphrases, the config file);
+    /// never warned about.
+    public static let reservedEnvironmentVariables: Set<String> = ["PINGATE_PASSPHRASE", "PINGATE_NEW_PASSPHRASE", "PINGATE_CONFIG"]
 
-    /// Looks up a descriptor by flag name (with or without leading `--`), by
-    /// its inverted form (`no-cache`; second element `true`) or by dotted key.
+    /// Other spellings of a key in the file: `upstream: {url: …}` sets `upstream`.
+    static let aliases = ["upstream.url": "upstream"]
+
+    /// Every proper prefix of a key (`cache`, `upstream`, `upstream.breaker`): mappings in the file.
+    static let sections: Set<String> = Set(all.flatMap { d in
+        let parts = d.key.split(separator: ".")
+        return (1..<max(1, parts.count)).map { parts.prefix($0).joined(separator: ".") }
+    })
+
+    /// Looks up a descriptor by flag name (with or without `--`), by its inverted form (`no-cache`; `inverted`
+    /// is then true) or by dotted key.
     public static func descriptor(forFlag name: String) -> (descriptor: SettingDescriptor, inverted: Bool)? {
         let bare = name.hasPrefix("--") ? String(name.dropFirst(2)) : name
-        if let d = flagIndex[bare] { return (d, false) }
-        if let d = invertedFlagIndex[bare] { return (d, true) }
-        if let d = byKey[bare], !d.kind.isFileOnly { return (d, false) }
+        if let d = all.first(where: { $0.flag == bare }) { return (d, false) }
+        if let d = all.first(where: { $0.invertedFlag == bare }) { return (d, true) }
+        if let d = byKey[aliases[bare] ?? bare], !d.kind.isFileOnly { return (d, false) }
         return nil
     }
 
-    /// Help text for `pingate serve --help` / docs: one entry per setting with
-    /// its flag(s), env var, default and file key.
+    /// One entry per setting with its flag(s), help, key, default and environment variable.
     public static func helpText() -> String {
         all.map { d in
-            var head: [String] = []
-            if let flag = d.flagSpelling {
-                head.append(d.kind == .bool ? flag : "\(flag) \(d.kind.valueName)")
-            }
+            var head = d.flagSpelling.map { [d.kind == .boolean ? $0 : "\($0) \(d.kind.placeholder)"] } ?? ["(file only)"]
             if let inverted = d.invertedFlag { head.append("--\(inverted)") }
-            if head.isEmpty { head.append("(file only)") }
-            var line = "  " + head.joined(separator: ", ") + "\n      " + d.help
-            if d.repeatable { line += " Repeatable." }
-            line += "\n      key: \(d.key); default: \(d.defaultDescription)"
-            if let env = d.environmentVariable { line += "; env: \(env)" }
-            return line
+            var text = "  " + head.joined(separator: ", ") + "\n      " + d.help + (d.repeatable ? " Repeatable." : "")
+            text += "\n      key: \(d.key); default: \(d.defaultDescription)" + (d.environmentVariable.map { "; env: \($0)" } ?? "")
+            return text
         }.joined(separator: "\n")
     }
-
-    private static let flagIndex: [String: SettingDescriptor] =
-        Dictionary(uniqueKeysWithValues: all.compactMap { d in d.flag.map { ($0, d) } })
-
-    private static let invertedFlagIndex: [String: SettingDescriptor] =
-        Dictionary(uniqueKeysWithValues: all.compactMap { d in d.invertedFlag.map { ($0, d) } })
 }

@@ -371,14 +371,37 @@ def count_log_lines(path: str, needle: str) -> int:
         return -1
 
 
+def wait_for_log_count(path: str, needle: str, deadline_s: float, settle_s: float = 0.2,
+                       poll_s: float = 0.02) -> Tuple[int, float]:
+    """Counts the upstream's log lines for `needle` once they are written: polls until the count is at
+    least 1 and has not changed for `settle_s`, or until `deadline_s` has passed. Returns (count, seconds
+    waited). Every upstream call whose answer reached a client was logged by the upstream right after it
+    sent that answer, so a count that holds still once all clients have their answers is final."""
+    start = time.monotonic()
+    last, since = count_log_lines(path, needle), start
+    for _ in range(int(deadline_s / poll_s) + 1):
+        now = time.monotonic()
+        if last >= 1 and now - since >= settle_s:
+            break
+        if now - start >= deadline_s:
+            break
+        time.sleep(poll_s)
+        current = count_log_lines(path, needle)
+        if current != last:
+            last, since = current, time.monotonic()
+    return last, time.monotonic() - start
+
+
 def cmd_cold(args: argparse.Namespace) -> int:
     result = asyncio.run(_cold(args))
-    time.sleep(0.3)  # let the upstream finish writing its access log line(s)
     result["path"] = args.path
     if args.upstream_log:
-        result["upstream_calls"] = count_log_lines(args.upstream_log, args.path)
+        calls, waited = wait_for_log_count(args.upstream_log, args.path, args.log_deadline)
+        result["upstream_calls"], result["upstream_log_wait_seconds"] = calls, round(waited, 3)
+        if calls < 1:
+            result["error"] = f"no upstream call for {args.path} in {args.upstream_log} after {args.log_deadline} s"
     write_json(args.out, result)
-    return 0
+    return 0 if result.get("ok") == args.n and not result.get("error") else 1
 
 
 # --------------------------------------------------------------------------- cache overhead
@@ -552,6 +575,7 @@ def main(argv: List[str]) -> int:
     s.add_argument("--n", type=int, default=1000)
     s.add_argument("--timeout", type=float, default=60)
     s.add_argument("--upstream-log", default="")
+    s.add_argument("--log-deadline", type=float, default=10.0, help="seconds to wait for the upstream's log lines")
     s.add_argument("--out", default="-")
     s = sub.add_parser("overhead")
     s.add_argument("--port", type=int, required=True)

@@ -3,6 +3,7 @@ import FakeW3IPFS
 import Foundation
 import Gateway
 import NIOCore
+import PingateCore
 import Synchronization
 import Testing
 

@@ -159,20 +159,20 @@ struct ProcessTests {
     @Test("a start that cannot unlock the vault exits non-zero with one line, before listening")
     func wrongPassphrase() async throws {
         let vault = try Self.makeVault(apiKey: "CANARY-K-1", secretKey: "CANARY-S-1")
-        let pingate = try PingateProcess(["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
-                                         environment: ["PINGATE_PASSPHRASE": "wrong"])
-        #expect(try await pingate.waitForExit() == 1)
-        let lines = pingate.printed.split(separator: "\n")
+        let run = try await PingateRun.pingate(["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+                                               environment: ["PINGATE_PASSPHRASE": "wrong"])
+        #expect(run.status == 1)
+        let lines = run.printed.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.contains("wrong passphrase") == true)
-        #expect(!pingate.printed.contains("listening"))
+        #expect(!run.printed.contains("listening"))
     }
 
     @Test("help output lists flags with defaults and never a secret")
     func help() async throws {
-        let pingate = try PingateProcess(["serve", "--help"], environment: ["PINGATE_PASSPHRASE": "CANARY-PASS-0"])
-        #expect(try await pingate.waitForExit() == 0)
-        let text = pingate.printed
+        let run = try await PingateRun.pingate(["serve", "--help"], environment: ["PINGATE_PASSPHRASE": "CANARY-PASS-0"])
+        #expect(run.status == 0)
+        let text = run.printed
         for flag in ["--vault", "--listen", "--upstream", "--unix-socket", "--cache-ttl", "--cache-max-bytes", "--cache-max-object-bytes",
                      "--cache-ttl-pending", "--rate-limit", "--burst", "--rate-limit-wait", "--client-rate-limit", "--client-burst",
                      "--allow-remote", "--access-token-file", "--max-body-bytes", "--drain-timeout", "--config", "--passphrase-file"] {

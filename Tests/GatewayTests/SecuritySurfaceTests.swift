@@ -29,15 +29,14 @@ struct SecuritySurfaceTests {
         try PingateProcess(["serve"] + arguments, environment: ["PINGATE_PASSPHRASE": passphrase], launcher: launcher)
     }
 
-    /// Expects a start that exits non-zero with one line containing `fragment`, before listening.
-    static func expectRefusedStart(_ pingate: PingateProcess, naming fragment: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let status = try await pingate.waitForExit()
-        #expect(status != 0, "pingate started: \(pingate.printed)", sourceLocation: sourceLocation)
-        let lines = pingate.printed.split(separator: "\n")
-        #expect(lines.count == 1, "not one line: \(pingate.printed)", sourceLocation: sourceLocation)
-        #expect(pingate.printed.contains(fragment), "\(pingate.printed)", sourceLocation: sourceLocation)
-        #expect(!pingate.printed.contains("listening"), sourceLocation: sourceLocation)
-        #expect(!pingate.printed.contains(token), "the token was printed", sourceLocation: sourceLocation)
+    /// Runs a start that must be refused: non-zero exit, one line containing `fragment`, never listening.
+    static func expectRefusedStart(_ arguments: [String], naming fragment: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let run = try await PingateRun.pingate(["serve"] + arguments, environment: ["PINGATE_PASSPHRASE": passphrase])
+        #expect(run.status != 0, "pingate started: \(run.printed)", sourceLocation: sourceLocation)
+        #expect(run.printed.split(separator: "\n").count == 1, "not one line: \(run.printed)", sourceLocation: sourceLocation)
+        #expect(run.printed.contains(fragment), "\(run.printed)", sourceLocation: sourceLocation)
+        #expect(!run.printed.contains("listening"), sourceLocation: sourceLocation)
+        #expect(!run.printed.contains(token), "the token was printed", sourceLocation: sourceLocation)
     }
 
     // MARK: - Remote listening and the access token
@@ -46,9 +45,9 @@ struct SecuritySurfaceTests {
     func remoteListeningRefused() async throws {
         let fixture = try Fixture()
         let common = ["--vault", fixture.vault, "--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:9", "--no-cache"]
-        try await Self.expectRefusedStart(try Self.serve(common), naming: "--allow-remote")
-        try await Self.expectRefusedStart(try Self.serve(common + ["--allow-remote"]), naming: "--access-token-file")
-        try await Self.expectRefusedStart(try Self.serve(common + ["--access-token-file", fixture.tokenFile]), naming: "--allow-remote")
+        try await Self.expectRefusedStart(common, naming: "--allow-remote")
+        try await Self.expectRefusedStart(common + ["--allow-remote"], naming: "--access-token-file")
+        try await Self.expectRefusedStart(common + ["--access-token-file", fixture.tokenFile], naming: "--allow-remote")
     }
 
     @Test("with --allow-remote and a token file: no or a wrong X-Pingate-Token is refused before any upstream call; the right one is served")
@@ -93,11 +92,11 @@ struct SecuritySurfaceTests {
         let common = ["--vault", fixture.vault, "--listen", "0.0.0.0:0", "--allow-remote", "--upstream", "http://127.0.0.1:9", "--no-cache"]
         for mode in [0o644, 0o640, 0o604] {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: fixture.tokenFile)
-            try await Self.expectRefusedStart(try Self.serve(common + ["--access-token-file", fixture.tokenFile]), naming: "chmod 600")
+            try await Self.expectRefusedStart(common + ["--access-token-file", fixture.tokenFile], naming: "chmod 600")
         }
         let short = try fixture.folder.write("short-token\n", to: "short")
-        try await Self.expectRefusedStart(try Self.serve(common + ["--access-token-file", short]), naming: "at least 16")
-        try await Self.expectRefusedStart(try Self.serve(common + ["--access-token-file", fixture.folder.file("missing")]), naming: "access token file")
+        try await Self.expectRefusedStart(common + ["--access-token-file", short], naming: "at least 16")
+        try await Self.expectRefusedStart(common + ["--access-token-file", fixture.folder.file("missing")], naming: "access token file")
     }
 
     // MARK: - Core dumps

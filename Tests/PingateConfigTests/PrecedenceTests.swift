@@ -1,5 +1,6 @@
 import Testing
 import PingateConfig
+import PingateCore
 
 @Suite("Layer precedence: flag > env > file > default", .timeLimit(.minutes(1)))
 struct PrecedenceTests {

@@ -35,8 +35,8 @@ struct RouteTests {
         #expect(route.prefix == "/")
         #expect(route.upstream.absoluteString == "http://127.0.0.1:4000")
         #expect(route.credentials == [
-            .init(header: "pinning_api_key", vaultEntry: "api_key"),
-            .init(header: "pinning_secret_key", vaultEntry: "secret_key"),
+            .init(header: "pinning_api_key", entry: "api_key"),
+            .init(header: "pinning_secret_key", entry: "secret_key"),
         ])
         #expect(route.cache)
         #expect(route.invalidationScope == .depth(2))
@@ -50,7 +50,7 @@ struct RouteTests {
         let other = s.routes[1]
         #expect(other.prefix == "/api") // trailing slash dropped
         #expect(other.upstream.absoluteString == "http://127.0.0.1:9999/base")
-        #expect(other.credentials == [.init(header: "Authorization", vaultEntry: "other_token")])
+        #expect(other.credentials == [.init(header: "Authorization", entry: "other_token")])
         #expect(other.cache == false)
         #expect(other.invalidationScope == .prefix("/api/items"))
         #expect(other.rateClass == "upload")

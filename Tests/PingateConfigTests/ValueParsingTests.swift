@@ -1,5 +1,6 @@
 import Testing
 import PingateConfig
+import PingateCore
 
 @Suite("Value syntax")
 struct ValueParsingTests {

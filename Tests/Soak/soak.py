@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak test for pingate (not run in CI): N minutes of mixed traffic with upstream faults injected.
+"""Soak test for pingate: N minutes of mixed traffic with upstream faults injected (CI runs one minute).
 
 Starts, on 127.0.0.1 only:
   * a faulty fake w3ipfs upstream (this file, threads): checks both credential headers and, at random,
@@ -9,13 +9,18 @@ Starts, on 127.0.0.1 only:
   * CLIENTS client threads sending GET list / GET pin / POST pinByHash / POST upload / DELETE unpin, some of
     them aborted mid-upload; a share of the GETs (--no-store-share) carry `Cache-Control: no-store`, so the
     event-loop relay meets the same faults as the async path.
-Every 10 s it samples pingate's RSS (VmRSS) and open file descriptors.
+Every --sample-seconds (default: a thirtieth of the run, at most 10 s) it samples pingate's RSS (VmRSS) and open
+file descriptors.
 
-Reports (stdout and --out JSON): requests sent, answered by status, requests WITHOUT an answer (must be 0; an
-aborted upload is not counted as a request), RSS slope (KiB/min, least squares over the second half), fd count at
-start and end. Exit 1 when a request got no answer or pingate died.
+Reports (stdout and --out JSON): requests sent, answered by status, requests WITHOUT an answer (an aborted upload is
+not counted as a request), RSS slope (MiB/min, least squares over the second half), descriptors at start and after
+the clients stopped (waiting, up to --settle-seconds, for connections pingate closes to go away).
+
+Exit status 1, with one line per missed criterion on stderr, when: a request got no answer; pingate died; the RSS
+slope exceeds --max-rss-slope MiB/min; descriptors grew by more than --max-fd-growth; a secret was printed.
 
 Usage: python3 Tests/Soak/soak.py --minutes 10 [--pingate .build/release/pingate] [--clients 16] [--no-store-share 0.3]
+                                  [--max-rss-slope 4] [--max-fd-growth 64]
 """
 import argparse, http.client, json, os, random, socket, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -116,6 +121,28 @@ class QuietServer(ThreadingHTTPServer):
         pass
 
 
+def wait_until(deadline_s, probe, poll_s=0.05):
+    """Calls probe() until it returns a true value or deadline_s seconds have passed; returns its last value."""
+    end = time.monotonic() + deadline_s
+    value = probe()
+    while not value and time.monotonic() < end:
+        time.sleep(poll_s)
+        value = probe()
+    return value
+
+
+def healthy(port):
+    """True when pingate answers GET /_pingate/healthz with 200."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        conn.request("GET", "/_pingate/healthz")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -201,7 +228,17 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--out", default=None)
     parser.add_argument("--no-store-share", type=float, default=0.3, help="share of GETs sent with Cache-Control: no-store")
+    parser.add_argument("--max-rss-slope", type=float, default=4.0,
+                        help="largest accepted RSS slope over the second half, MiB/min (default 4)")
+    parser.add_argument("--max-fd-growth", type=int, default=64,
+                        help="largest accepted growth of open descriptors, end against start (default 64)")
+    parser.add_argument("--sample-seconds", type=float, default=None,
+                        help="RSS/descriptor sampling interval (default: run length / 30, at most 10 s)")
+    parser.add_argument("--settle-seconds", type=float, default=30.0,
+                        help="how long to wait after the clients stop for descriptors to come back down")
+    parser.add_argument("--start-seconds", type=float, default=60.0, help="how long pingate may take to become healthy")
     args = parser.parse_args()
+    sample_every = args.sample_seconds or max(0.5, min(10.0, args.minutes * 60 / 30))
 
     upstream_port, proxy_port = free_port(), free_port()
     upstream = QuietServer(("127.0.0.1", upstream_port), FaultyUpstream)
@@ -218,13 +255,13 @@ def main():
                               "--upstream", f"http://127.0.0.1:{upstream_port}", "--read-timeout", "1", "--connect-timeout", "1",
                               "--cache-ttl", "2", "--log-level", "warning", "--no-access-log"], env=env, stdout=log, stderr=log)
     try:
-        for _ in range(200):
-            try:
-                http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=1).request("GET", "/_pingate/healthz")
-                break
-            except OSError:
-                time.sleep(0.05)
-        time.sleep(0.5)
+        if not wait_until(args.start_seconds, lambda: proxy.poll() is not None or healthy(proxy_port)) \
+                or proxy.poll() is not None:
+            log.flush()
+            with open(os.path.join(folder, "pingate.log"), "rb") as f:
+                last = (f.read().decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            print(f"soak: pingate did not become healthy within {args.start_seconds:g} s: {last[:300]}", file=sys.stderr)
+            return 1
         _, fds_start = proc_status(proxy.pid)
         stats = {"sent": 0, "unanswered": 0, "unanswered_errors": [], "by_status": {}, "aborted_uploads": 0, "closed_after_status": 0}
         lock = threading.Lock()
@@ -238,13 +275,20 @@ def main():
             rss, fds = proc_status(proxy.pid)
             if rss is not None:
                 samples.append(((time.time() - start) / 60, rss, fds))
-            time.sleep(min(10, max(0.1, deadline - time.time())))
+            time.sleep(min(sample_every, max(0.1, deadline - time.time())))
         for thread in threads:
             thread.join(timeout=30)
-        time.sleep(2)  # let aborted uploads' sockets close before counting descriptors
+        stuck_clients = sum(1 for thread in threads if thread.is_alive())
+        # Connections pingate closes (aborted uploads, upstream faults) leave its descriptor table a moment
+        # later; wait, with a deadline, for the count to come back within the allowed growth.
+        def settled():
+            _, fds = proc_status(proxy.pid)
+            return fds is not None and fds_start is not None and fds - fds_start <= args.max_fd_growth
+        wait_until(args.settle_seconds, lambda: proxy.poll() is not None or settled(), poll_s=0.2)
         rss_end, fds_end = proc_status(proxy.pid)
         alive = proxy.poll() is None
-        second_half = [(m, r) for m, r, _ in samples if m >= args.minutes / 2]
+        second_half = [(m, r / 1024) for m, r, _ in samples if m >= args.minutes / 2]
+        rss_slope = slope(second_half)
         report = {
             "minutes": args.minutes, "clients": args.clients, "pingate_alive": alive,
             "requests_sent": stats["sent"], "requests_without_answer": stats["unanswered"],
@@ -253,8 +297,10 @@ def main():
             "answered_by_status": {str(k): v for k, v in sorted(stats["by_status"].items())},
             "aborted_uploads": stats["aborted_uploads"], "faults_injected": dict(FaultyUpstream.counts),
             "rss_kib_first": samples[0][1] if samples else None, "rss_kib_last": rss_end,
-            "rss_slope_kib_per_min_second_half": round(slope(second_half), 1),
-            "fds_start": fds_start, "fds_end": fds_end,
+            "rss_samples": len(samples), "rss_samples_second_half": len(second_half),
+            "rss_slope_mib_per_min_second_half": round(rss_slope, 2), "max_rss_slope_mib_per_min": args.max_rss_slope,
+            "fds_start": fds_start, "fds_end": fds_end, "max_fd_growth": args.max_fd_growth,
+            "clients_still_running": stuck_clients,
         }
         print(json.dumps(report, indent=2))
         if args.out:
@@ -264,9 +310,29 @@ def main():
         with open(os.path.join(folder, "pingate.log"), "rb") as f:
             printed = f.read().decode(errors="replace")
         leaked = [s for s in (API_KEY, SECRET, PASSPHRASE) if s in printed]
+        failures = []
+        if not alive:
+            failures.append(f"pingate exited during the soak (status {proxy.returncode})")
+        if stats["unanswered"]:
+            failures.append(f"{stats['unanswered']} of {stats['sent']} requests got no answer")
+        if stuck_clients:
+            failures.append(f"{stuck_clients} client threads still waiting 30 s after the end")
+        if len(second_half) < 2:
+            failures.append(f"only {len(second_half)} RSS samples in the second half: no slope")
+        elif rss_slope > args.max_rss_slope:
+            failures.append(f"RSS grew {rss_slope:.2f} MiB/min over the second half (limit {args.max_rss_slope:g})")
+        if fds_start is None or fds_end is None:
+            failures.append("open descriptors could not be read")
+        elif fds_end - fds_start > args.max_fd_growth:
+            failures.append(f"open descriptors grew from {fds_start} to {fds_end} "
+                            f"(limit +{args.max_fd_growth}, after {args.settle_seconds:g} s to settle)")
         if leaked:
-            print("SECRET PRINTED BY PINGATE", file=sys.stderr)
-        return 0 if alive and stats["unanswered"] == 0 and not leaked else 1
+            failures.append("a secret (key, secret or passphrase) appeared in pingate's output")
+        for failure in failures:
+            print(f"soak: FAILED: {failure}", file=sys.stderr)
+        if not failures:
+            print("soak: every criterion held", file=sys.stderr)
+        return 1 if failures else 0
     finally:
         proxy.terminate()
         try:

@@ -33,6 +33,8 @@ public final class PingateProcess: Sendable {
         }
     }
 
+    // The output handlers hold this object until the process closes its output (they clear themselves at end of
+    // output): a released handler's dispatch source must not outlive its pipe.
     private let process: Process
     private let output = Mutex(Output())
 
@@ -74,10 +76,9 @@ public final class PingateProcess: Sendable {
         let stdin = input.map { _ in Pipe() }
         process.standardInput = stdin ?? FileHandle.nullDevice
         self.process = process
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.received(handle.availableData, fromError: false, handle: handle) }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.received(handle.availableData, fromError: true, handle: handle) }
-        process.terminationHandler = { [weak self] process in
-            guard let self else { return }
+        stdout.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: false, handle: handle) }
+        stderr.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: true, handle: handle) }
+        process.terminationHandler = { [self] process in
             let status = process.terminationStatus
             let waiters = self.output.withLock { output in
                 output.exitStatus = status
@@ -91,11 +92,6 @@ public final class PingateProcess: Sendable {
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try? stdin.fileHandleForWriting.close()
         }
-    }
-
-    deinit {
-        // A test that failed before stopping its process does not leave it running.
-        if process.isRunning { process.terminate() }
     }
 
     private func received(_ data: Data, fromError: Bool, handle: FileHandle) {

@@ -1,5 +1,6 @@
 import GatewayCache
 import GatewayLimits
+import PingateCore
 
 /// Everything `pingate serve` needs besides the unlocked credentials.
 public struct GatewayConfiguration: Sendable {
@@ -100,5 +101,16 @@ public struct GatewayConfiguration: Sendable {
         self.maxHeaderBytes = 64 * 1024
         self.maxHeaders = 100
         self.maxConnections = 1024
+    }
+}
+
+extension GatewayConfiguration {
+    /// Checks what can only be checked by trying: the TLS set-up of every https upstream (a CA file that is not
+    /// PEM, say). Run before listening, so a bad setting stops pingate with one line.
+    /// - Throws: ``GatewayConfigurationError`` naming the setting.
+    public func validate() throws {
+        for route in allRoutes where route.upstream.scheme == "https" {
+            _ = try UpstreamTLS(host: route.upstream.host, caFile: upstreamCAFile)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import PingateCore
+
 /// One API pingate fronts: requests whose path starts with `prefix` go to `upstream` with these credentials.
 ///
 /// The default route (`GatewayConfiguration.upstream`, prefix `/`) is the w3ipfs API; `extraRoutes` let one

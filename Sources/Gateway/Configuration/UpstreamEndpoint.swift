@@ -1,4 +1,5 @@
 import Foundation
+import PingateCore
 
 /// Where pingate forwards requests: scheme, host and port of the upstream API.
 ///

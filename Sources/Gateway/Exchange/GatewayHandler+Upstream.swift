@@ -32,7 +32,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             framing = ResponseHead.streamingFraming(for: request.head.version)
         }
         // An answer that comes before the whole upload is the last on this connection (the rest is not wanted).
-        request.keepAlive = request.keepAlive && request.requestEnded && !closeWhenDone
+        request.keepAlive = request.keepAlive && !closeWhenDone && (request.requestEnded || !request.hasBody)
         request.record.status = Int(status.code)
         let head = ResponseHead(version: request.head.version, status: status, headers: headers, framing: framing, keepAlive: request.keepAlive)
         if request.fill != nil {

@@ -379,9 +379,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var head = ResponseHead(
             version: request.head.version, status: status, headers: headers,
             framing: request.head.method == .HEAD ? .none(declaredLength: body.readableBytes) : .length(body.readableBytes),
-            keepAlive: request.keepAlive && request.requestEnded && !closeWhenDone
+            // An upload still arriving is not wanted after an early answer: the connection closes after it.
+            keepAlive: request.keepAlive && !closeWhenDone && (request.requestEnded || !request.hasBody)
         )
-        if !request.requestEnded && request.hasBody { head.keepAlive = false }
         request.keepAlive = head.keepAlive
         request.answerStarted = true
         request.record.status = Int(status.code)

@@ -1,4 +1,5 @@
 import Foundation
+import PingateCore
 import Synchronization
 
 /// One line per request: JSON for machines (default) or text for a terminal.
@@ -6,13 +7,8 @@ import Synchronization
 /// Lines are buffered and written in batches (a write per request would cost more than a cache hit);
 /// `flush()` runs at least once a second from the server and at shutdown.
 public final class AccessLog: Sendable {
-    /// Line format.
-    public enum Format: String, Sendable {
-        /// One JSON object per line.
-        case json
-        /// Human-readable.
-        case text
-    }
+    /// Line format: the same `LogFormat` as the diagnostics.
+    public typealias Format = LogFormat
 
     private let format: Format
     private let sink: @Sendable (String) -> Void

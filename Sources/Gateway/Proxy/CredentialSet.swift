@@ -1,4 +1,5 @@
 import Vault
+import PingateCore
 
 /// The credential headers injected into every forwarded request.
 ///

@@ -141,7 +141,10 @@ public final class GatewayServer: Service, Sendable {
                 registry.quiesce()
             }
             registry.quiesce()
+            // Answers in progress get the drain time; whatever is still open then is closed.
+            let drainEnd = group.next().scheduleTask(in: .init(configuration.drainTimeout)) { registry.closeAll() }
             try? await registry.allClosedFuture.get()
+            drainEnd.cancel()
         } onCancel: {
             registry.closeAll()
         }

@@ -14,7 +14,7 @@ enum SocketCensus {
     static func describe(ports: Set<Int>) -> [String] {
         var inodes: [String: String] = [:]
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = ProcFile.text(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let columns = line.split(separator: " ")
                 guard columns.count > 9 else { continue }

@@ -4,99 +4,14 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-/// Header, idle and linger timeouts, on virtual time: the guard's state machine with explicit instants, and the
-/// whole connection pipeline on an `EmbeddedChannel` whose clock the test advances. No wall clock is involved.
+/// Header and idle timeouts on the whole connection pipeline (an `EmbeddedChannel` whose clock the test advances):
+/// the state machine's decisions (RequestGuardStateMachineTests) as a client sees them. No wall clock is involved.
 @Suite("Hardening: header and idle timeouts (virtual time)", .timeLimit(.minutes(1)))
 struct GuardTimeoutTests {
     static let healthz = "GET /_pingate/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
     static let cached = "/api/pinning/pins/?limit=1"
     /// A GET the gateway answers from its cache (``EmbeddedConnection/storeHit(target:json:)`` first): keep-alive.
     static let hit = "GET \(cached) HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    static let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
-
-    static func limits(header: TimeAmount = .seconds(10), idle: TimeAmount? = .seconds(60)) -> RequestLimits {
-        RequestLimits(headerTimeout: header, lingerTimeout: .seconds(2), idleTimeout: idle)
-    }
-
-    static func head(_ uri: String = "/_pingate/healthz") -> HTTPRequestHead {
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri)
-        head.headers.add(name: "Host", value: "localhost")
-        return head
-    }
-
-    /// Accepts one request and ends it at `now`.
-    static func accept(_ machine: inout RequestGuardStateMachine, now: NIODeadline) {
-        var head = head()
-        #expect(machine.headReceived(&head, isUnixSocket: false, access: AccessPolicy()) == .forward)
-        #expect(machine.endReceived(now: now) == .forward)
-    }
-
-    // MARK: - State machine
-
-    @Test("a head that has not arrived at headerTimeout is refused with a 408; not a moment before")
-    func headerDeadline() {
-        var machine = RequestGuardStateMachine(limits: Self.limits(header: .seconds(10)))
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        #expect(machine.deadline == Self.t0 + .seconds(10))
-        #expect(machine.timerFired(now: Self.t0 + .seconds(10) - .nanoseconds(1), headBytesSeen: true) == .none)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(10), headBytesSeen: true) == .refuse(.headerTimeout))
-        #expect(machine.phase == .closing)
-    }
-
-    @Test("a connection that sent nothing by headerTimeout is closed without an answer")
-    func silentConnection() {
-        var machine = RequestGuardStateMachine(limits: Self.limits(header: .seconds(10)))
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(10), headBytesSeen: false) == .close)
-    }
-
-    @Test("the idle deadline starts when the last answer ends, and each answer moves it")
-    func idleDeadline() {
-        var machine = RequestGuardStateMachine(limits: Self.limits(idle: .seconds(5)))
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        Self.accept(&machine, now: Self.t0 + .seconds(1))
-        #expect(machine.deadline == nil, "no idle deadline while an answer is pending")
-        machine.answerEnded(now: Self.t0 + .seconds(2))
-        #expect(machine.deadline == Self.t0 + .seconds(7))
-
-        // The next request, answered: the deadline moves; the old instant finds nothing due.
-        machine.headStarted(now: Self.t0 + .seconds(6))
-        Self.accept(&machine, now: Self.t0 + .seconds(6))
-        machine.answerEnded(now: Self.t0 + .seconds(6))
-        #expect(machine.timerFired(now: Self.t0 + .seconds(7), headBytesSeen: false) == .none)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(11), headBytesSeen: false) == .close)
-    }
-
-    @Test("no idle timeout configured: a finished connection has no deadline")
-    func noIdleTimeout() {
-        var machine = RequestGuardStateMachine(limits: Self.limits(idle: nil))
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        Self.accept(&machine, now: Self.t0)
-        machine.answerEnded(now: Self.t0)
-        #expect(machine.deadline == nil)
-    }
-
-    @Test("a pipelined head stalled behind an answer in progress is judged only after that answer")
-    func pipelinedHeadBehindAnswer() {
-        var machine = RequestGuardStateMachine(limits: Self.limits(header: .seconds(10)))
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        Self.accept(&machine, now: Self.t0)
-        machine.headStarted(now: Self.t0)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(10), headBytesSeen: true) == .none)
-        #expect(machine.deadline == Self.t0 + .seconds(20))
-        machine.answerEnded(now: Self.t0 + .seconds(15))
-        #expect(machine.timerFired(now: Self.t0 + .seconds(20), headBytesSeen: true) == .refuse(.headerTimeout))
-    }
-
-    @Test("a lingering close ends at the linger bound")
-    func lingerBound() {
-        var machine = RequestGuardStateMachine(limits: Self.limits())
-        machine.connectionOpened(now: Self.t0, peerCheckNeeded: false)
-        machine.lingeringCloseStarted(now: Self.t0)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(1), headBytesSeen: true) == .none)
-        #expect(machine.timerFired(now: Self.t0 + .seconds(2), headBytesSeen: true) == .close)
-    }
-
     // MARK: - Pipeline on an embedded loop
 
     @Test("a head that stalls gets a 408 JSON answer with Connection: close at headerTimeout, then the connection closes")

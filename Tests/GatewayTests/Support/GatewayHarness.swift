@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PingateCore
 import ServiceLifecycle
 import TestSupport
 
@@ -81,14 +82,16 @@ struct GatewayHarness: Sendable {
     // MARK: - Client helpers
 
     /// Sends one request through the proxy (or to `base` when given) and collects the body (≤ 16 MiB).
+    /// The bound is generous (large uploads on a loaded machine); suites' time limits still apply.
     func send(
         _ method: HTTPMethod = .GET,
         _ path: String,
         headers: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil,
-        base: String? = nil
+        base: String? = nil,
+        timeout: Duration = .seconds(150)
     ) async throws -> HTTPReply {
-        try await HTTPReply.fetch(method, (base ?? proxyURL) + path, headers: headers, body: body)
+        try await HTTPReply.fetch(method, (base ?? proxyURL) + path, headers: headers, body: body, timeout: timeout)
     }
 
     /// Calls the fake directly with the right credentials (the reference answer).

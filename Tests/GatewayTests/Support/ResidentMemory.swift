@@ -4,8 +4,8 @@ import Foundation
 enum ResidentMemory {
     /// `VmRSS` in bytes; fails the caller when it cannot be read (a memory bound must not pass unmeasured).
     static func current() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        guard let status = ProcFile.text("/proc/self/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { throw HarnessError("VmRSS not found in /proc/self/status") }
         return kilobytes * 1024

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import PingateCore
 import Vault
 
 /// One real vault per test process (scrypt makes each derivation cost ~0.5 s), with canary secrets.

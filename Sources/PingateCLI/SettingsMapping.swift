@@ -12,20 +12,20 @@ enum SettingsMapping {
         let defaultRoute = routes.first { $0.prefix == "/" } ?? RouteSettings.defaultW3IPFS(upstream: settings.upstream)
         var configuration = GatewayConfiguration(
             upstream: try UpstreamEndpoint(defaultRoute.upstream.absoluteString),
-            credentialMappings: defaultRoute.credentials.map { CredentialMapping(header: $0.header, entry: $0.vaultEntry) },
+            credentialMappings: defaultRoute.credentials,
             profile: defaultRoute.name
         )
         configuration.defaultRouteCaches = defaultRoute.cache
         configuration.extraRoutes = try routes.filter { $0.prefix != "/" }.map { route in
             GatewayRoute(
                 name: route.name, prefix: route.prefix, upstream: try UpstreamEndpoint(route.upstream.absoluteString),
-                credentialMappings: route.credentials.map { CredentialMapping(header: $0.header, entry: $0.vaultEntry) },
+                credentialMappings: route.credentials,
                 cacheEnabled: route.cache, rateClass: route.rateClass
             )
         }
 
         // Listening: loopback only unless explicitly opened up with a token.
-        configuration.listen = Gateway.ListenAddress(host: settings.listen.host, port: settings.listen.port)
+        configuration.listen = settings.listen
         configuration.unixSocketPath = settings.unixSocket
         var tokens: [[UInt8]] = []
         if let tokenFile = settings.accessTokenFile {
@@ -49,6 +49,14 @@ enum SettingsMapping {
         // Timeouts and limits.
         configuration.connectTimeout = settings.timeouts.connect
         configuration.readTimeout = settings.timeouts.read
+        configuration.upstreamConnections = settings.limits.upstreamConnections
+        configuration.upstreamKeepaliveIdle = settings.upstreamKeepAliveIdle
+        if let caFile = settings.upstreamCAFile {
+            guard access(caFile, R_OK) == 0 else {
+                throw ValidationFailure("upstream_ca_file '\(caFile)' cannot be read")
+            }
+            configuration.upstreamCAFile = caFile
+        }
         configuration.drainTimeout = settings.timeouts.drain
         configuration.headerTimeout = settings.timeouts.header
         configuration.idleTimeout = settings.timeouts.idle
@@ -69,12 +77,7 @@ enum SettingsMapping {
             cache.maxObjectBytes = settings.cache.maxObjectBytes
             cache.cacheableStatuses = Set(settings.cache.statuses)
             cache.staleIfError = settings.cache.staleIfError
-            cache.invalidationRules = routes.map { route in
-                switch route.invalidationScope {
-                case .depth(let depth): return InvalidationRule(pathPrefix: route.prefix, scope: .depth(depth))
-                case .prefix(let prefix): return InvalidationRule(pathPrefix: route.prefix, scope: .prefix(prefix))
-                }
-            }
+            cache.invalidationRules = routes.map { InvalidationRule(pathPrefix: $0.prefix, scope: $0.invalidationScope) }
             configuration.cache = cache
         } else {
             configuration.cache = nil
@@ -96,6 +99,7 @@ enum SettingsMapping {
             maxWait: .milliseconds(limits.waitMilliseconds),
             maxClients: limits.maxClients
         )
+        try configuration.validate()
         return configuration
     }
 }

@@ -1,8 +1,8 @@
 /// Which vault entry is injected as which upstream request header.
-public struct CredentialMapping: Sendable, Equatable {
+public struct CredentialMapping: Sendable, Hashable {
     /// Upstream header name, e.g. `pinning_api_key`.
     public var header: String
-    /// Vault entry name, e.g. `api_key`.
+    /// Vault entry name, e.g. `api_key`; the configuration holds names, never secrets.
     public var entry: String
 
     /// Creates a mapping.

@@ -3,17 +3,23 @@ import PingateConfig
 
 /// Every `pingate serve` setting as a flag. Each is optional: only the flags given override the environment
 /// (`PINGATE_…`), the config file and the defaults, in that order. Values are validated by `PingateConfig`,
-/// so a bad one is reported with its flag name.
+/// so a bad one is reported with its flag name. A property's name is its flag in camel case (`cacheTtl` is
+/// `--cache-ttl`), which is how ``given`` finds the setting.
 struct ServeOptions: ParsableArguments {
     @Option(help: "YAML config file (default: $PINGATE_CONFIG). Precedence: flag > env > file > default.") var config: String?
 
     @Option(help: help("listen")) var listen: String?
     @Option(help: help("upstream")) var upstream: String?
+    @Option(help: help("upstream.breaker.failures")) var breakerFailures: String?
+    @Option(help: help("upstream.breaker.open_s")) var breakerOpenS: String?
+    @Option(help: help("upstream.keepalive_idle_s")) var upstreamKeepaliveIdleS: String?
+    @Option(help: help("upstream_ca_file")) var upstreamCaFile: String?
     @Option(help: help("unix_socket")) var unixSocket: String?
     @Option(help: help("unix_socket_mode")) var unixSocketMode: String?
     @Option(help: help("allowed_uids")) var allowUid: [String] = []
     @Flag(inversion: .prefixedNo, help: help("allow_remote")) var allowRemote: Bool?
     @Option(help: help("access_token_file")) var accessTokenFile: String?
+    @Flag(inversion: .prefixedNo, help: help("auth.require_token")) var requireToken: Bool?
     @Option(help: help("allowed_hosts")) var allowHost: [String] = []
     @Option(help: help("allowed_origins")) var allowOrigin: [String] = []
 
@@ -32,15 +38,18 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("limits.max_header_bytes")) var maxHeaderBytes: String?
     @Option(help: help("limits.max_headers")) var maxHeaders: String?
     @Option(help: help("limits.max_request_line")) var maxRequestLine: String?
+    @Option(help: help("limits.upstream_connections")) var upstreamConnections: String?
 
     @Flag(inversion: .prefixedNo, help: help("cache.enabled")) var cache: Bool?
     @Option(help: help("cache.ttl")) var cacheTtl: String?
     @Option(help: help("cache.ttl_pending")) var cacheTtlPending: String?
+    @Option(help: help("cache.max_ttl")) var cacheMaxTtl: String?
     @Flag(inversion: .prefixedNo, help: help("cache.status_aware")) var cacheStatusAware: Bool?
     @Option(help: help("cache.max_bytes")) var cacheMaxBytes: String?
     @Option(help: help("cache.max_object_bytes")) var cacheMaxObjectBytes: String?
     @Option(help: help("cache.statuses")) var cacheStatuses: String?
     @Option(help: help("cache.stale_if_error")) var cacheStaleIfError: String?
+    @Option(help: help("cache.stale_while_revalidate")) var cacheStaleWhileRevalidate: String?
 
     @Option(help: help("rate_limit.rate")) var rateLimit: String?
     @Option(help: help("rate_limit.burst")) var burst: String?
@@ -50,28 +59,27 @@ struct ServeOptions: ParsableArguments {
     @Option(help: help("rate_limit.max_clients")) var rateLimitMaxClients: String?
     @Option(help: help("readiness.upstream_window")) var readinessWindow: String?
 
-    /// The flags the user gave, keyed by setting key, for `SettingsLoader`.
+    @Option(help: help("redis.url")) var redis: String?
+    @Option(help: help("redis.prefix")) var redisPrefix: String?
+    @Option(help: help("redis.timeout_ms")) var redisTimeoutMs: String?
+    @Option(help: help("redis.on_failure")) var redisOnFailure: String?
+    @Option(help: help("redis.password_entry")) var redisPasswordEntry: String?
+    @Option(help: help("redis.expected_instances")) var redisExpectedInstances: String?
+
+    /// The flags the user gave, by flag name (`cache-ttl`; a switch as `cache` with `true` or `false`), for
+    /// `SettingsLoader`. Repeated flags are joined with commas.
     var given: [String: String] {
         var flags: [String: String] = [:]
-        func put(_ key: String, _ value: String?) { if let value { flags[key] = value } }
-        func put(_ key: String, _ values: [String]) { if !values.isEmpty { flags[key] = values.joined(separator: ",") } }
-        func put(_ key: String, _ value: Bool?) { if let value { flags[key] = value ? "true" : "false" } }
-        put("listen", listen); put("upstream", upstream); put("unix_socket", unixSocket)
-        put("unix_socket_mode", unixSocketMode); put("allowed_uids", allowUid); put("allow_remote", allowRemote)
-        put("access_token_file", accessTokenFile); put("allowed_hosts", allowHost); put("allowed_origins", allowOrigin)
-        put("log.level", logLevel); put("log.format", logFormat); put("access_log", accessLog)
-        put("timeouts.connect", connectTimeout); put("timeouts.read", readTimeout); put("timeouts.drain", drainTimeout)
-        put("timeouts.header", headerTimeout); put("timeouts.idle", idleTimeout)
-        put("limits.max_body_bytes", maxBodyBytes); put("limits.max_connections", maxConnections)
-        put("limits.max_header_bytes", maxHeaderBytes); put("limits.max_headers", maxHeaders)
-        put("limits.max_request_line", maxRequestLine)
-        put("cache.enabled", cache); put("cache.ttl", cacheTtl); put("cache.ttl_pending", cacheTtlPending)
-        put("cache.status_aware", cacheStatusAware); put("cache.max_bytes", cacheMaxBytes)
-        put("cache.max_object_bytes", cacheMaxObjectBytes); put("cache.statuses", cacheStatuses)
-        put("cache.stale_if_error", cacheStaleIfError)
-        put("rate_limit.rate", rateLimit); put("rate_limit.burst", burst); put("rate_limit.wait_ms", rateLimitWait)
-        put("rate_limit.client_rate", clientRateLimit); put("rate_limit.client_burst", clientBurst)
-        put("rate_limit.max_clients", rateLimitMaxClients); put("readiness.upstream_window", readinessWindow)
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label?.dropFirst(), label != "config" else { continue }
+            let flag = label.reduce(into: "") { name, c in name += c.isUppercase ? "-" + c.lowercased() : String(c) }
+            switch child.value {
+            case let option as Option<String?>: flags[flag] = option.wrappedValue
+            case let option as Option<[String]> where !option.wrappedValue.isEmpty: flags[flag] = option.wrappedValue.joined(separator: ",")
+            case let flagValue as Flag<Bool?>: flags[flag] = flagValue.wrappedValue.map(String.init)
+            default: break
+            }
+        }
         return flags
     }
 

@@ -4,7 +4,7 @@ import FakeW3IPFS
 import Foundation
 import Gateway
 import Logging
-import PingateConfig
+import PingateCore
 import NIOCore
 import ServiceLifecycle
 import Vault
@@ -46,10 +46,10 @@ struct DemoCommand: AsyncParsableCommand {
         try VaultFile.save(contents, to: vaultPath, passphrase: passphrase)
 
         var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
-        guard let address = PingateConfig.ListenAddress(parsing: listen) else {
+        guard let address = ListenAddress(parsing: listen) else {
             throw ValidationFailure("listen address '\(listen)' is not HOST:PORT")
         }
-        configuration.listen = Gateway.ListenAddress(host: address.host, port: address.port)
+        configuration.listen = address
         configuration.drainTimeout = .seconds(2)
         let credentials = try CredentialSet.unlock(vaultAt: vaultPath, passphrase: passphrase, mappings: configuration.credentialMappings)
 

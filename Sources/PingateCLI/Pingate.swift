@@ -1,11 +1,15 @@
 import ArgumentParser
 
 /// `pingate`: a local gateway for the w3ipfs pinning API that keeps the account's keys in an encrypted vault.
-@main
-struct Pingate: AsyncParsableCommand {
-    static let version = "0.1.0"
+///
+/// The executable's `main` calls ``main()``; tests can parse and run the same commands in process
+/// (`Pingate.parseAsRoot(arguments)`); a failing command throws `ExitCode` instead of ending the process.
+public struct Pingate: AsyncParsableCommand {
+    /// The version `pingate --version` prints.
+    public static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
+    /// Command name, help text and the subcommands.
+    public static let configuration = CommandConfiguration(
         commandName: "pingate",
         abstract: "Local credential-injecting gateway for the w3ipfs pinning API.",
         discussion: """
@@ -17,4 +21,7 @@ struct Pingate: AsyncParsableCommand {
         version: version,
         subcommands: [ServeCommand.self, VaultCommand.self, DemoCommand.self, CheckConfigCommand.self]
     )
+
+    /// For ArgumentParser; `pingate` alone prints the help.
+    public init() {}
 }

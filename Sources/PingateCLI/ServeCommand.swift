@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Every setting can come from a flag, a PINGATE_… environment variable or the config file (--config), in
         that order of precedence. SIGTERM/SIGINT drain in-flight requests (--drain-timeout) and exit 0; SIGHUP
-        re-reads the vault.
+        re-reads the config file (with the same flags and environment) and then the vault.
         """
     )
 
@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         let configuration = prepared.configuration
         let accessLog = prepared.settings.accessLog
-            ? AccessLog(format: prepared.settings.log.format == .text ? .text : .json) : nil
+            ? AccessLog(format: prepared.settings.log.format) : nil
         let readyLogger = logger
         let vaultPath = prepared.vaultPath
         let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in
