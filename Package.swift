@@ -172,6 +172,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PingateCLITests",
+            dependencies: [
+                "PingateCLI", "Vault", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport",
