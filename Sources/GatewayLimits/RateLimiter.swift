@@ -45,9 +45,10 @@ public final class RateLimiter: Sendable {
     ///   - routeClass: from ``RouteClassifier/classify(method:path:)``.
     ///   - client: identity computed by the server, e.g. "uid:1000".
     ///   - now: monotonic time.
-    public func admit(routeClass: String, client: String, now: Duration) -> Admission {
+    ///   - pushbackScope: which upstream pushback applies (see ``upstreamResponded(status:retryAfter:now:wallClockSeconds:pushbackScope:)``).
+    public func admit(routeClass: String, client: String, now: Duration, pushbackScope: String = "") -> Admission {
         let t = now.nanoseconds
-        return state.withLock { $0.admit(routeClass: routeClass, client: client, now: t) }
+        return state.withLock { $0.admit(routeClass: routeClass, client: client, scope: pushbackScope, now: t) }
     }
 
     /// Admission for a request that will *not* reach the upstream (cache hit,
@@ -73,30 +74,44 @@ public final class RateLimiter: Sendable {
         state.withLock { $0.cancel(reservation, now: t) }
     }
 
-    /// Reports an upstream response: 429/503 pause admissions (honouring
-    /// `Retry-After`, else exponential backoff with jitter); 2xx/3xx reset the
-    /// backoff exponent. See ``UpstreamBackoff``.
+    /// Reports an upstream response: a 429, or a 503 with `Retry-After`, pauses admissions of `pushbackScope`
+    /// (honouring `Retry-After`, else exponential backoff with jitter); 2xx/3xx reset the backoff exponent. See
+    /// ``UpstreamBackoff``.
     ///
-    /// - Parameter wallClockSeconds: current Unix time, for HTTP-date values.
-    public func upstreamResponded(status: Int, retryAfter: String?, now: Duration, wallClockSeconds: Double) {
+    /// - Parameters:
+    ///   - wallClockSeconds: current Unix time, for HTTP-date values.
+    ///   - pushbackScope: the budget the answer applies to: the route's upstream, and its rate class when class
+    ///     budgets exist (the caller names it; requests admitted with the same scope pause together).
+    public func upstreamResponded(status: Int, retryAfter: String?, now: Duration, wallClockSeconds: Double, pushbackScope: String = "") {
         state.withLock { s in
-            if status == 429 || status == 503 { s.counters.upstreamPushbacks += 1 }
-            s.backoff.record(status: status, retryAfter: retryAfter, now: now,
-                             wallClockSeconds: wallClockSeconds, using: &s.rng)
+            var backoff = s.backoffs[pushbackScope] ?? UpstreamBackoff(configuration: s.configuration.backoff)
+            if backoff.record(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: wallClockSeconds, using: &s.rng) != nil {
+                s.counters.upstreamPushbacks += 1
+            }
+            if s.backoffs[pushbackScope] != nil || backoff.pausedUntil != nil { s.backoffs[pushbackScope] = backoff }
         }
     }
 
-    /// Pauses admissions for `duration` from `now`, as an upstream pushback does (a reload carries a running pause
-    /// over to the limiter that replaces this one).
-    public func pause(for duration: Duration, now: Duration) {
-        state.withLock { $0.backoff.extendPause(until: now + duration) }
+    /// Pauses admissions of `pushbackScope` for `duration` from `now`, as an upstream pushback does (a reload carries
+    /// running pauses over to the limiter that replaces this one).
+    public func pause(for duration: Duration, now: Duration, pushbackScope: String = "") {
+        state.withLock { s in
+            var backoff = s.backoffs[pushbackScope] ?? UpstreamBackoff(configuration: s.configuration.backoff)
+            backoff.extendPause(until: now + duration)
+            s.backoffs[pushbackScope] = backoff
+        }
     }
 
     // MARK: - Introspection
 
-    /// Remaining upstream pushback pause at `now`, if any.
-    public func pushbackRemaining(now: Duration) -> Duration? {
-        state.withLock { $0.backoff.remainingPause(now: now) }
+    /// Remaining upstream pushback pause of `pushbackScope` at `now`, if any.
+    public func pushbackRemaining(now: Duration, pushbackScope: String = "") -> Duration? {
+        state.withLock { $0.backoffs[pushbackScope]?.remainingPause(now: now) }
+    }
+
+    /// Every pause still running at `now`, by scope (a reload carries them over).
+    public func pushbackPauses(now: Duration) -> [String: Duration] {
+        state.withLock { s in s.backoffs.compactMapValues { $0.remainingPause(now: now) } }
     }
 
     /// A snapshot of the decision counters.
@@ -129,7 +144,8 @@ extension RateLimiter {
         var upstream = GCRACell()
         var classes: [String: GCRACell] = [:]
         var clients: ClientTable
-        var backoff: UpstreamBackoff
+        /// Upstream pushback per scope (an upstream, or an upstream and a rate class); made on first pushback.
+        var backoffs: [String: UpstreamBackoff] = [:]
         var rng: any RandomNumberGenerator & Sendable
         var counters = LimitCounters()
         var nextReservationID: UInt64 = 1
@@ -137,12 +153,11 @@ extension RateLimiter {
         init(configuration: Configuration, rng: any RandomNumberGenerator & Sendable) {
             self.configuration = configuration
             self.clients = ClientTable(capacity: configuration.maxClients)
-            self.backoff = UpstreamBackoff(configuration: configuration.backoff)
             self.rng = rng
         }
 
-        mutating func admit(routeClass: String, client: String, now t: Int64) -> Admission {
-            if let pause = backoff.remainingPauseNanos(now: t) {
+        mutating func admit(routeClass: String, client: String, scope: String, now t: Int64) -> Admission {
+            if let pause = backoffs[scope]?.remainingPauseNanos(now: t) {
                 counters.rejectedByBudget[BudgetName.upstreamPushback, default: 0] += 1
                 let info = configuration.upstream.map { budget in
                     var info = upstream.limitInfo(name: BudgetName.upstream, now: t, budget: budget)

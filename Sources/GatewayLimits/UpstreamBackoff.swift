@@ -1,10 +1,14 @@
 // MARK: - UpstreamBackoff
 
-/// Upstream pushback state: after a 429/503 the gateway pauses *all* upstream
-/// admissions until the upstream is expected to accept traffic again.
+/// Upstream pushback state of one budget: after the upstream says the account must slow down, admissions to that
+/// budget pause until the upstream is expected to accept traffic again.
+///
+/// What counts as pushback is only what the upstream said about the account: a `429` (with or without
+/// `Retry-After`), or a `503` *with* `Retry-After`. A `503` without it, and every other 5xx, is an error of one
+/// endpoint, not a rate signal: it pauses nothing (the circuit breaker counts it).
 ///
 /// * With `Retry-After` (delta-seconds or HTTP-date), pause exactly until then.
-/// * Without it (or unparsable), back off exponentially: the n-th consecutive
+/// * A `429` without it (or unparsable), backs off exponentially: the n-th consecutive
 ///   pushback draws a pause from `base × 2^(n-1)`, capped at `cap`, with jitter
 ///   from an injected random source so that tests are deterministic and many
 ///   gateways do not resume in lockstep.
@@ -86,8 +90,8 @@ public struct UpstreamBackoff: Sendable, Hashable {
     /// Feeds an upstream response.
     ///
     /// - Parameters:
-    ///   - status: HTTP status. 429 and 503 pause; 200–399 reset the exponent;
-    ///     anything else is ignored (a 500 is an error, not a rate signal).
+    ///   - status: HTTP status. 429 pauses, 503 pauses only with a valid `Retry-After`; 200–399 reset the
+    ///     exponent; anything else is ignored (a 500 is an error, not a rate signal).
     ///   - retryAfter: raw `Retry-After` header value, if present.
     ///   - now: monotonic time.
     ///   - wallClockSeconds: current Unix time, to interpret HTTP-dates.
@@ -98,13 +102,13 @@ public struct UpstreamBackoff: Sendable, Hashable {
         status: Int, retryAfter: String?, now: Duration, wallClockSeconds: Double,
         using rng: inout some RandomNumberGenerator
     ) -> Duration? {
+        let requested = retryAfter.flatMap { RetryAfter(headerValue: $0, wallClockSeconds: wallClockSeconds) }
         switch status {
-        case 429, 503:
+        case 429, 503 where requested != nil:  // the condition applies to 503 only
             consecutivePushbacks = min(consecutivePushbacks + 1, 62)
             let pause: Int64
-            if let header = retryAfter,
-               let parsed = RetryAfter(headerValue: header, wallClockSeconds: wallClockSeconds) {
-                pause = parsed.delay(wallClockSeconds: wallClockSeconds).nanoseconds
+            if let requested {
+                pause = requested.delay(wallClockSeconds: wallClockSeconds).nanoseconds
             } else {
                 pause = exponentialDelay(using: &rng)
             }

@@ -51,6 +51,7 @@ enum SettingsMapping {
         configuration.readTimeout = settings.timeouts.read
         configuration.upstreamConnections = settings.limits.upstreamConnections
         configuration.upstreamKeepaliveIdle = settings.upstreamKeepAliveIdle
+        configuration.breaker = CircuitBreaker.Configuration(failures: settings.breaker.failures, openDuration: settings.breaker.openTime)
         if let caFile = settings.upstreamCAFile {
             guard access(caFile, R_OK) == 0 else {
                 throw ValidationFailure("upstream_ca_file '\(caFile)' cannot be read")

@@ -67,9 +67,43 @@ struct BackoffTests {
         #expect(pauses == [1, 2, 4, 8, 8].map { Duration.seconds($0) })
         b.record(status: 200, retryAfter: nil, now: .seconds(5), wallClockSeconds: 0, using: &rng)
         #expect(b.consecutivePushbacks == 0)
-        #expect(b.record(status: 503, retryAfter: nil, now: .seconds(100), wallClockSeconds: 0, using: &rng) == .seconds(1))
+        #expect(b.record(status: 429, retryAfter: nil, now: .seconds(100), wallClockSeconds: 0, using: &rng) == .seconds(1))
         #expect(b.remainingPause(now: .seconds(100)) == .seconds(1))
         #expect(b.remainingPause(now: .seconds(101)) == nil)
+    }
+
+    @Test("only what the upstream said about the account pauses: 429 with or without Retry-After, 503 only with it; other 5xx never")
+    func whatPauses() {
+        var rng = SplitMix64(seed: 7)
+        var b = UpstreamBackoff(configuration: .init(base: .seconds(1), cap: .seconds(8), jitter: .none))
+        #expect(b.record(status: 503, retryAfter: nil, now: .zero, wallClockSeconds: 0, using: &rng) == nil)
+        #expect(b.record(status: 503, retryAfter: "soon", now: .zero, wallClockSeconds: 0, using: &rng) == nil, "an unparsable Retry-After is none")
+        for status in [500, 502, 504] {
+            #expect(b.record(status: status, retryAfter: "5", now: .zero, wallClockSeconds: 0, using: &rng) == nil)
+        }
+        #expect(b.remainingPause(now: .zero) == nil)
+        #expect(b.consecutivePushbacks == 0)
+        #expect(b.record(status: 503, retryAfter: "3", now: .zero, wallClockSeconds: 0, using: &rng) == .seconds(3))
+        #expect(b.record(status: 429, retryAfter: nil, now: .zero, wallClockSeconds: 0, using: &rng) == .seconds(2), "the second pushback in a row")
+    }
+
+    @Test("pushback pauses only its own scope (an upstream, or an upstream and a class)")
+    func scopedPushback() throws {
+        let limiter = try RateLimiter(configuration: .init())
+        limiter.upstreamResponded(status: 429, retryAfter: "10", now: .zero, wallClockSeconds: 0, pushbackScope: "https://a upload")
+        guard case .rejected(let rejection) = limiter.admit(routeClass: "upload", client: "c", now: .seconds(1), pushbackScope: "https://a upload") else {
+            Issue.record("the paused scope must refuse")
+            return
+        }
+        #expect(rejection.budget == BudgetName.upstreamPushback)
+        #expect(rejection.retryAfter == .seconds(9))
+        guard case .allowed = limiter.admit(routeClass: "read", client: "c", now: .seconds(1), pushbackScope: "https://a read"),
+              case .allowed = limiter.admit(routeClass: "", client: "c", now: .seconds(1), pushbackScope: "https://b")
+        else {
+            Issue.record("other scopes are not paused")
+            return
+        }
+        #expect(limiter.pushbackPauses(now: .seconds(1)) == ["https://a upload": .seconds(9)])
     }
 
     @Test("jitter is deterministic with an injected generator and stays within bounds",

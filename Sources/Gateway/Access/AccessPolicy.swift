@@ -73,8 +73,38 @@ public struct AccessPolicy: Sendable {
     /// configured one, in any case, with at most one trailing dot and an optional numeric port. Anything else
     /// (user info, a non-numeric port, spaces, other addresses) is refused.
     public func allowsHost(_ authority: String) -> Bool {
+        if Self.isPlainLoopbackAuthority(authority) { return true }
         guard let host = Self.hostName(ofAuthority: authority) else { return false }
         return Self.loopbackHosts.contains(host) || extraHosts.contains(host)
+    }
+
+    /// `localhost`, `127.0.0.1` or `[::1]`, in any case, with an optional numeric port: the common `Host` values,
+    /// recognised without allocating. Anything else takes the general path.
+    static func isPlainLoopbackAuthority(_ authority: String) -> Bool {
+        authority.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var hostEnd = bytes.count
+            if bytes.first == UInt8(ascii: "[") {
+                guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
+                hostEnd = close + 1
+            } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+                hostEnd = colon
+            }
+            let port = bytes[hostEnd...]
+            if let colon = port.first {
+                guard colon == UInt8(ascii: ":"), port.count >= 2, port.count <= 6,
+                      port.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                else { return false }
+            }
+            let host = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<hostEnd])
+            return Self.equalsIgnoringCase(host, "localhost") || Self.equalsIgnoringCase(host, "127.0.0.1")
+                || Self.equalsIgnoringCase(host, "[::1]")
+        } ?? false
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        for index in 0..<bytes.count where ASCII.lower(bytes[index]) != lowercase.utf8Start[index] { return false }
+        return true
     }
 
     /// The normalised host of an authority (`LOCALHOST.:8787` → `localhost`), or nil when it is malformed.

@@ -10,12 +10,19 @@ final class Readiness: Sendable {
     private let lastUpstreamAnswer = Mutex<Duration?>(nil)
     private let listening = Mutex(false)
     private let probe: @Sendable (any EventLoop) -> EventLoopFuture<Bool>
+    private let breakerOpen: @Sendable () -> Bool
 
-    /// - Parameter probe: whether the upstream answers now (any HTTP status counts).
-    init(window: Duration, clock: GatewayClock, probe: @escaping @Sendable (any EventLoop) -> EventLoopFuture<Bool>) {
+    /// - Parameters:
+    ///   - probe: whether the upstream answers now (any HTTP status counts).
+    ///   - breakerOpen: whether an upstream's circuit breaker is open (pingate is then not ready).
+    init(
+        window: Duration, clock: GatewayClock, probe: @escaping @Sendable (any EventLoop) -> EventLoopFuture<Bool>,
+        breakerOpen: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.window = window
         self.clock = clock
         self.probe = probe
+        self.breakerOpen = breakerOpen
     }
 
     /// The upstream answered (any HTTP status counts: it is reachable).
@@ -33,10 +40,12 @@ final class Readiness: Sendable {
         let listening: Bool
         let reachable: Bool
         let probed: Bool
+        var breakerOpen = false
 
         var json: String {
             var json = JSONWriter()
             json.beginObject()
+            json.member("breaker", breakerOpen ? "open" : "closed")
             json.member("listener", listening ? "up" : "down")
             json.member("probed", probed)
             json.member("status", ready ? "ready" : "not_ready")
@@ -49,6 +58,10 @@ final class Readiness: Sendable {
 
     func check(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
         let isListening = listening.withLock { $0 }
+        if breakerOpen() {
+            // The upstream failed again and again: not ready, without a probe (the breaker says no connection).
+            return eventLoop.makeSucceededFuture(Report(ready: false, listening: isListening, reachable: false, probed: false, breakerOpen: true))
+        }
         let now = clock.now()
         let recent = lastUpstreamAnswer.withLock { $0 }.map { now - $0 <= window } ?? false
         if recent {

@@ -55,6 +55,8 @@ public struct GatewayConfiguration: Sendable {
     public var maxConnections: Int
     /// The upstream counts as reachable for `/_pingate/readyz` if it answered within this window.
     public var readinessWindow: Duration = .seconds(30)
+    /// The circuit breaker of each upstream (`upstream.breaker.*`; `failures: 0` turns it off).
+    public var breaker = CircuitBreaker.Configuration()
 
     /// The default route: `upstream` with `credentialMappings` under `/`.
     public var defaultRoute: GatewayRoute {

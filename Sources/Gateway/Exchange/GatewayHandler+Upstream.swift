@@ -15,8 +15,10 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         let status = upstreamHead.status
         request.record.upstreamDuration = state.upstreamAnswered(
             status: Int(status.code), retryAfter: upstreamHead.headers.first(name: "retry-after"),
-            sentAt: request.record.upstreamSentAt ?? request.record.started
+            sentAt: request.record.upstreamSentAt ?? request.record.started,
+            upstream: request.decision.route.upstream, pushbackScope: request.pushbackScope
         )
+        request.isProbe = false
         let headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
         let isChunked = upstreamHead.headers.contains(name: "transfer-encoding")
         let contentLength = isChunked ? nil : upstreamHead.headers.first(name: "content-length").flatMap { Int($0) }
@@ -103,7 +105,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
 
     func exchange(failed failure: UpstreamFailure) {
         guard let request = current else { return }
-        state.metrics.upstreamError(kind: failure.metricKind)
+        upstreamFailed(request, failure)
         state.logger.warning("upstream request failed", metadata: ["kind": "\(failure.metricKind)", "request_id": "\(request.decision.requestID)"])
         if let stale = request.fill?.stale, stale.isUsableOnError(at: state.clock.now()) {
             completeFlight(of: request, with: .goUpstream)
@@ -127,7 +129,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             return
         }
         // The status line is out: the client sees the connection end; nothing partial is stored.
-        state.metrics.upstreamError(kind: failure.metricKind)
+        upstreamFailed(request, failure)
         completeFlight(of: request, with: .goUpstream)
         request.fill = nil
         request.stage = .done
@@ -137,6 +139,15 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         context.close(promise: nil)
     }
 
+    /// Counts a failure of the upstream (a pool timeout is pingate's own limit, not the upstream's failure).
+    private func upstreamFailed(_ request: Request, _ failure: UpstreamFailure) {
+        state.metrics.upstreamError(kind: failure.metricKind)
+        if failure.kind != .poolTimeout {
+            request.isProbe = false
+            state.breakers.record(request.decision.route.upstream, success: false, now: state.clock.now())
+        }
+    }
+
     func exchange(pauseClientReads paused: Bool) {
         setUploadPaused(paused)
     }
@@ -144,8 +155,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
     func exchange(mayRetry reason: String) -> Bool {
         guard let request = current else { return false }
         let limiter = state.limiter
-        let routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
-        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now()) {
+        switch limiter.admit(routeClass: request.routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: request.pushbackScope) {
         case .allowed:
             state.metrics.upstreamRetry(reason: reason)
             return true

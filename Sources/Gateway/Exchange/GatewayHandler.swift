@@ -36,6 +36,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var answerStarted = false
         /// The budget that admitted it, for the `RateLimit` fields.
         var limit: LimitInfo?
+        /// The budget an upstream pushback on this request applies to (see ``GatewayState/pushbackScope(upstream:routeClass:)``).
+        var pushbackScope = ""
+        /// Its rate class ("" without class budgets).
+        var routeClass = ""
+        /// Admitted as the half-open breaker's probe: its outcome must be reported.
+        var isProbe = false
         var cacheStatus: CacheStatus?
         /// Storing the answer of a GET through the cache.
         var fill: CacheFill?
@@ -101,6 +107,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let state: GatewayState
     private(set) var context: ChannelHandlerContext?
     private var peerUID: UInt32?
+    /// The connection's identity for requests that declare none (made once, on first use).
+    private var connectionIdentity: String?
     private(set) var current: Request?
     private var backlog: [Backlogged] = []
     /// The upstream cannot take more of the upload: client reads are held.
@@ -149,6 +157,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             refusalReported(refused, context: context)
         case let credentials as PeerCredentialsEvent:
             peerUID = credentials.uid
+            connectionIdentity = nil
         case is ChannelShouldQuiesceEvent:
             drainThenClose(context: context)
         case ChannelEvent.inputClosed as ChannelEvent:
@@ -166,6 +175,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closing = true
             context.close(promise: nil)
         }
+    }
+
+    /// The connection's identity, made once.
+    private func identity(_ context: ChannelHandlerContext) -> String {
+        if let connectionIdentity { return connectionIdentity }
+        let made = ClientIdentity.connectionIdentity(peer: context.channel.remoteAddress, peerUID: peerUID)
+        connectionIdentity = made
+        return made
     }
 
     // MARK: - Inbound
@@ -217,7 +234,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts answering a request whose head just arrived.
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state.requestStarted()
-        let decision = RequestDecision(head: head, peer: context.channel.remoteAddress, peerUID: peerUID, state: state)
+        let decision = RequestDecision(head: head, connection: identity(context), state: state)
         let record = ExchangeRecord(
             route: decision.route.name, method: head.method.rawValue, target: decision.target,
             client: decision.client, requestID: decision.requestID, started: state.clock.now()
@@ -272,7 +289,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var record = ExchangeRecord(
             route: head == nil ? "-" : state.routes.resolve(decisionTarget).name, method: head?.method.rawValue ?? "-",
             target: decisionTarget,
-            client: ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), peer: context?.channel.remoteAddress, peerUID: peerUID),
+            client: context.map { ClientIdentity.resolve(declared: head?.headers.first(name: "x-pingate-client"), connection: identity($0)) } ?? "unknown",
             requestID: RequestIdentifier.resolve(head?.headers.first(name: "x-request-id")), started: state.clock.now()
         )
         closing = true
@@ -302,12 +319,23 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Admission and forwarding
 
-    /// Spends the budgets (waiting for a slot when allowed), then forwards.
+    /// Checks the upstream's breaker, spends the budgets (waiting for a slot when allowed), then forwards.
     func admitAndForward(_ request: Request, fill: CacheFill? = nil) {
         request.fill = fill
+        let upstream = request.decision.route.upstream
+        switch state.breakers.admit(upstream, now: state.clock.now()) {
+        case .allow:
+            break
+        case .probe:
+            request.isProbe = true
+        case .reject(let retryAfter):
+            upstreamDown(request, retryAfter: retryAfter)
+            return
+        }
         let limiter = state.limiter
-        let routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
-        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now()) {
+        request.routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
+        request.pushbackScope = GatewayState.pushbackScope(upstream: upstream, routeClass: request.routeClass)
+        switch limiter.admit(routeClass: request.routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: request.pushbackScope) {
         case .allowed(let info):
             request.limit = info
             request.record.rateLimit = "allowed"
@@ -319,7 +347,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let delay = until - state.clock.now()
             let task = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
                 guard self.current === request, case .waitingForSlot = request.stage else { return }
-                if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now()) {
+                if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now(), pushbackScope: request.pushbackScope) {
                     self.rateLimited(request, budget: BudgetName.upstreamPushback, retryAfter: pause, info: nil)
                     return
                 }
@@ -331,6 +359,25 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state.metrics.rejected(budget: rejection.budget, client: rejection.client)
             rateLimited(request, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
         }
+    }
+
+    /// The upstream's breaker is open: a stale entry that may be served on error is, else `503 upstream_down`.
+    private func upstreamDown(_ request: Request, retryAfter: Duration) {
+        if let stale = request.fill?.stale ?? request.decision.staleForError, stale.isUsableOnError(at: state.clock.now()) {
+            completeFlight(of: request, with: .goUpstream)
+            request.fill = nil
+            request.cacheStatus = .forwarded(.stale)
+            answer(request, from: stale, age: stale.age(at: state.clock.now()))
+            return
+        }
+        var error = GatewayErrorResponse(
+            .serviceUnavailable, code: "upstream_down",
+            message: "the upstream is failing; pingate stopped sending it requests for a while (circuit breaker open)"
+        )
+        error.headers.append(("Retry-After", String(RetryAfter.headerSeconds(for: retryAfter))))
+        completeFlight(of: request, with: .shared(.error(error)))
+        request.fill = nil
+        answer(request, error: error)
     }
 
     private func rateLimited(_ request: Request, budget: String, retryAfter: Duration, info: LimitInfo?) {
@@ -488,6 +535,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Hands the finished request to the one bookkeeping place.
     func finish(_ request: Request) {
+        // A finished exchange holds nothing back: an upload pause must not outlive its request.
+        setUploadPaused(false)
         guard request.record.status != -1 else { return }
         if request.record.status == 0 { request.record.status = 499 }
         state.record(request.record)
@@ -536,6 +585,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         completeFlight(of: request, with: .goUpstream)
+        if request.isProbe {
+            request.isProbe = false
+            state.breakers.probeAbandoned(request.decision.route.upstream)
+        }
         request.stage = .done
     }
 

@@ -17,6 +17,12 @@ struct RequestDecision {
     let requestID: String
     let plan: Plan
 
+    /// A stale entry that may be served if the upstream fails (a HEAD or `no-cache` read that did not fill).
+    var staleForError: CachedResponse? {
+        if case .forward(_, let stale) = plan { return stale }
+        return nil
+    }
+
     /// What happens to the request.
     enum Plan {
         /// One of pingate's own endpoints.
@@ -29,11 +35,12 @@ struct RequestDecision {
         case forward(cacheStatus: CacheStatus?, stale: CachedResponse?)
     }
 
-    init(head: HTTPRequestHead, peer: SocketAddress?, peerUID: UInt32?, state: GatewayState) {
+    /// - Parameter connection: the connection's identity (``ClientIdentity/connectionIdentity(peer:peerUID:)``).
+    init(head: HTTPRequestHead, connection: String, state: GatewayState) {
         let target = Self.originForm(head.uri)
         self.target = target
         self.requestID = RequestIdentifier.resolve(head.headers.first(name: "x-request-id"))
-        self.client = ClientIdentity.resolve(declared: head.headers.first(name: "x-pingate-client"), peer: peer, peerUID: peerUID)
+        self.client = ClientIdentity.resolve(declared: head.headers.first(name: "x-pingate-client"), connection: connection)
         let route = state.routes.resolve(target)
         self.route = route
         if AdminEndpoints.owns(target) {

@@ -24,12 +24,12 @@ enum FramingValidator {
             fieldCount += 1
             headerBytes += name.utf8.count + value.utf8.count + 4
             switch name.utf8.count {
-            case 4 where name.lowercased() == "host":
+            case 4 where ASCII.equalsLowercase(name, "host"):
                 hosts += 1
-            case 14 where name.lowercased() == "content-length":
+            case 14 where ASCII.equalsLowercase(name, "content-length"):
                 lengths += 1
                 length = value
-            case 17 where name.lowercased() == "transfer-encoding":
+            case 17 where ASCII.equalsLowercase(name, "transfer-encoding"):
                 codings += 1
                 coding = value
             default:

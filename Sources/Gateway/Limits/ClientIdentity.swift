@@ -11,12 +11,19 @@ enum ClientIdentity {
     static let maxNameLength = 64
 
     /// The identity string, e.g. `uid:1000`, `client:ci-bot`, `addr:127.0.0.1`, from the raw `X-Pingate-Client` value.
-    static func resolve(declared: String?, peer: SocketAddress?, peerUID: UInt32?) -> String {
-        if let peerUID { return "uid:\(peerUID)" }
+    /// - Parameter connection: the connection's own identity (``connectionIdentity(peer:peerUID:)``), made once.
+    static func resolve(declared: String?, connection: String) -> String {
+        if connection.hasPrefix("uid:") { return connection }
         if let declared, !declared.isEmpty {
             let cleaned = declared.unicodeScalars.prefix(maxNameLength).filter { $0.value > 0x20 && $0.value < 0x7F }
             if !cleaned.isEmpty { return "client:" + String(String.UnicodeScalarView(cleaned)) }
         }
+        return connection
+    }
+
+    /// What identifies a connection's requests that declare no name: the unix-socket peer uid, else the address.
+    static func connectionIdentity(peer: SocketAddress?, peerUID: UInt32?) -> String {
+        if let peerUID { return "uid:\(peerUID)" }
         if let address = peer?.ipAddress { return "addr:" + address }
         return "unknown"
     }

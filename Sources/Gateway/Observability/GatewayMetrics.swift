@@ -46,6 +46,7 @@ public final class GatewayMetrics: Sendable {
     private let cacheStores: CoreMetrics.Counter
     private let cacheBytes: CoreMetrics.Gauge
     private let cacheEntries: CoreMetrics.Gauge
+    private let breakerGauge: CoreMetrics.Gauge
 
     /// Creates the metric set in a fresh registry.
     public init() {
@@ -67,6 +68,7 @@ public final class GatewayMetrics: Sendable {
         self.cacheStores = CoreMetrics.Counter(label: "pingate_cache_stores_total", dimensions: [], factory: factory)
         self.cacheBytes = CoreMetrics.Gauge(label: "pingate_cache_bytes", dimensions: [], factory: factory)
         self.cacheEntries = CoreMetrics.Gauge(label: "pingate_cache_entries", dimensions: [], factory: factory)
+        self.breakerGauge = CoreMetrics.Gauge(label: "pingate_upstream_breaker_state", dimensions: [], factory: factory)
     }
 
     // MARK: - Recording
@@ -111,6 +113,16 @@ public final class GatewayMetrics: Sendable {
     /// Counts a retry on a new connection by reason (`connect_refused`, `stale_connection`).
     func upstreamRetry(reason: String) {
         counter("pingate_upstream_retries_total", [("reason", reason)]).increment()
+    }
+
+    /// Sets `pingate_upstream_breaker_state` (0 closed, 1 open, 2 half-open).
+    func breakerState(_ value: Int) {
+        breakerGauge.record(value)
+    }
+
+    /// Counts a breaker state change (`pingate_upstream_breaker_transitions_total{to}`).
+    func breakerTransition(to state: String) {
+        counter("pingate_upstream_breaker_transitions_total", [("to", state)]).increment()
     }
 
     /// Counts a new upstream connection (TCP connected, TLS verified): with keep-alive, far fewer than requests.

@@ -35,12 +35,7 @@ public struct CredentialSet: Sendable, CustomStringConvertible {
 
     private init(fields: [(name: String, value: String)]) {
         self.fields = fields
-        self.foldedNames = Set(fields.map { HeaderPolicy.folded($0.name) })
     }
-
-    /// The credential header names, lowercased and folded (`-` and `_` alike), computed once: a client's own copies
-    /// are always stripped, and every forwarded request checks its fields against them.
-    let foldedNames: Set<String>
 
     public var description: String { "CredentialSet(\(fields.map { $0.name.lowercased() + "=<redacted>" }.joined(separator: ", ")))" }
 

@@ -10,27 +10,6 @@ import NIOHTTP1
 /// - Framing (`Content-Length`) is re-derived by pingate on each side; `Access-Control-Allow-Origin` from the
 ///   upstream never reaches a client (pingate answers CORS itself).
 public enum HeaderPolicy {
-    /// Fields that belong to one connection only, lowercased.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "te", "transfer-encoding", "upgrade", "trailer", "trailers",
-    ]
-
-    /// Client fields pingate answers itself or re-derives, never forwarded as sent.
-    static let rederived: Set<String> = [
-        "host", "expect", "x-pingate-client", "x-pingate-token",
-    ]
-
-    /// Client credentials that must never be forwarded as sent.
-    static let clientCredentials: Set<String> = ["authorization", "cookie"]
-
-    /// Folds a header name so `Pinning-Api-Key`, `pinning_api_key` and `PINNING-API-KEY` compare equal.
-    static func folded(_ name: String) -> String {
-        String(decoding: name.utf8.map { byte -> UInt8 in
-            if byte == UInt8(ascii: "-") { return UInt8(ascii: "_") }
-            return byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-        }, as: UTF8.self)
-    }
-
     /// Lowercased names listed in `Connection` fields (they are hop-by-hop too).
     static func connectionTokens<S: Sequence>(_ values: S) -> Set<String> where S.Element == String {
         var tokens: Set<String> = []
@@ -51,34 +30,47 @@ public enum HeaderPolicy {
         return tokens
     }
 
-    /// True when a field with this lowercased name is hop-by-hop.
-    static func isHopByHop(_ lowercased: String, connectionTokens: Set<String>) -> Bool {
-        hopByHop.contains(lowercased) || lowercased.hasPrefix("proxy-") || connectionTokens.contains(lowercased)
-    }
-
     /// The fields sent upstream: the client's fields minus hop-by-hop, credentials and re-derived fields, plus the
     /// credentials (exactly one of each) and `extra` (for example `X-Request-Id`), then `Host`.
     /// `Content-Length` is kept: the body is forwarded byte for byte.
+    ///
+    /// Names are compared without allocating (this runs for every field of every forwarded request).
     static func upstreamRequestHeaders(
         from headers: HTTPHeaders, credentials: CredentialSet, extra: [(String, String)], host: String
     ) -> HTTPHeaders {
         let tokens = headers.contains(name: "connection") ? connectionTokens(headers["connection"]) : []
-        let credentialNames = credentials.foldedNames
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count + credentials.fields.count + extra.count + 1)
-        for (rawName, value) in headers {
-            let name = rawName.lowercased()
-            if isHopByHop(name, connectionTokens: tokens) || rederived.contains(name) || clientCredentials.contains(name) {
-                continue
-            }
-            if credentialNames.contains(folded(name)) { continue }
-            if extra.contains(where: { $0.0.lowercased() == name }) { continue }
-            result.add(name: rawName, value: value)
+        for (name, value) in headers {
+            if isNotForwarded(name) { continue }
+            if !tokens.isEmpty, tokens.contains(where: { ASCII.equalsIgnoringCase($0, name) }) { continue }
+            if credentials.fields.contains(where: { ASCII.equalsFolded($0.name, name) }) { continue }
+            if extra.contains(where: { ASCII.equalsIgnoringCase($0.0, name) }) { continue }
+            result.add(name: name, value: value)
         }
         for (name, value) in credentials.fields { result.add(name: name, value: value) }
         for (name, value) in extra { result.add(name: name, value: value) }
         result.add(name: "Host", value: host)
         return result
+    }
+
+    /// Hop-by-hop, re-derived and client-credential fields, by name (any case), without allocating.
+    static func isNotForwarded(_ name: String) -> Bool {
+        let exact: Bool
+        switch name.utf8.count {
+        case 2: exact = ASCII.equalsLowercase(name, "te")
+        case 4: exact = ASCII.equalsLowercase(name, "host")
+        case 6: exact = ASCII.equalsLowercase(name, "expect") || ASCII.equalsLowercase(name, "cookie")
+        case 7: exact = ASCII.equalsLowercase(name, "upgrade") || ASCII.equalsLowercase(name, "trailer")
+        case 8: exact = ASCII.equalsLowercase(name, "trailers")
+        case 10: exact = ASCII.equalsLowercase(name, "connection") || ASCII.equalsLowercase(name, "keep-alive")
+        case 13: exact = ASCII.equalsLowercase(name, "authorization")
+        case 15: exact = ASCII.equalsLowercase(name, "x-pingate-token")
+        case 16: exact = ASCII.equalsLowercase(name, "x-pingate-client")
+        case 17: exact = ASCII.equalsLowercase(name, "transfer-encoding")
+        default: exact = false
+        }
+        return exact || ASCII.hasPrefixLowercase(name, "proxy-")
     }
 
     /// The upstream's response fields a client gets: minus hop-by-hop fields, framing (`Content-Length`, re-derived)
@@ -88,11 +80,20 @@ public enum HeaderPolicy {
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count + 6)
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if isHopByHop(lowered, connectionTokens: tokens) || lowered == "content-length" || lowered == "access-control-allow-origin" {
+            switch name.utf8.count {
+            case 2 where ASCII.equalsLowercase(name, "te"),
+                 7 where ASCII.equalsLowercase(name, "upgrade") || ASCII.equalsLowercase(name, "trailer"),
+                 8 where ASCII.equalsLowercase(name, "trailers"),
+                 10 where ASCII.equalsLowercase(name, "connection") || ASCII.equalsLowercase(name, "keep-alive"),
+                 14 where ASCII.equalsLowercase(name, "content-length"),
+                 17 where ASCII.equalsLowercase(name, "transfer-encoding"),
+                 27 where ASCII.equalsLowercase(name, "access-control-allow-origin"):
                 continue
+            default:
+                if ASCII.hasPrefixLowercase(name, "proxy-") { continue }
+                if !tokens.isEmpty, tokens.contains(where: { ASCII.equalsIgnoringCase($0, name) }) { continue }
+                result.add(name: name, value: value)
             }
-            result.add(name: name, value: value)
         }
         return result
     }

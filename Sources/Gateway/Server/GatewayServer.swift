@@ -173,12 +173,15 @@ public final class GatewayServer: Service, Sendable {
             onConnectionOpened: { [metrics] in metrics.upstreamConnectionOpened() }
         )
         let upstream = configuration.upstream
-        let readiness = Readiness(window: configuration.readinessWindow, clock: clock) { eventLoop in
-            UpstreamProbe.probe(upstream, pool: pool, on: eventLoop, timeout: .seconds(2))
-        }
+        let breakers = UpstreamBreakers(configuration: configuration.breaker, metrics: metrics, logger: logger)
+        let readiness = Readiness(
+            window: configuration.readinessWindow, clock: clock,
+            probe: { eventLoop in UpstreamProbe.probe(upstream, pool: pool, on: eventLoop, timeout: .seconds(2)) },
+            breakerOpen: { breakers.anyOpen }
+        )
         return try GatewayState(
             configuration: configuration, credentials: credentials, clock: clock, metrics: metrics,
-            accessLog: accessLog, readiness: readiness, pool: pool, logger: logger
+            accessLog: accessLog, readiness: readiness, pool: pool, breakers: breakers, logger: logger
         )
     }
 

@@ -35,12 +35,15 @@ final class GatewayState: Sendable {
     let pool: UpstreamConnectionPool
     /// Diagnostics (never a secret).
     let logger: Logger
+    /// The circuit breaker of each upstream.
+    let breakers: UpstreamBreakers
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
-        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, logger: Logger
+        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers, logger: Logger
     ) throws {
         self.logger = logger
+        self.breakers = breakers
         self.routes = RouteTable(configuration: configuration)
         self.readiness = readiness
         self.accessLog = accessLog
@@ -68,14 +71,22 @@ final class GatewayState: Sendable {
         metrics.inFlightChanged(by: 1)
     }
 
-    /// The bookkeeping of an upstream answer: readiness, the latency histogram, and the limiter's view of pushback
-    /// (`429`/`503` with `Retry-After`). Returns how long the upstream took.
-    func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration) -> Duration {
+    /// The bookkeeping of an upstream answer: readiness, the latency histogram, the limiter's view of pushback
+    /// (`429`, or `503` with `Retry-After`, for the budget of `pushbackScope`) and the upstream's breaker (a
+    /// 502/503/504 is a failure, any other answer a success). Returns how long the upstream took.
+    func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration, upstream: UpstreamEndpoint, pushbackScope: String) -> Duration {
         let now = clock.now()
         readiness.upstreamAnswered()
         metrics.upstreamDuration(now - sentAt)
-        limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds())
+        limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds(), pushbackScope: pushbackScope)
+        breakers.record(upstream, success: !(502...504).contains(status), now: now)
         return now - sentAt
+    }
+
+    /// The budget an upstream pushback applies to: the route's upstream, and the request's rate class when class
+    /// budgets exist.
+    static func pushbackScope(upstream: UpstreamEndpoint, routeClass: String) -> String {
+        routeClass.isEmpty ? upstream.origin : upstream.origin + " " + routeClass
     }
 
     /// The rate class a request is charged to; "" when no class budgets are configured (classifying, which
@@ -92,8 +103,8 @@ final class GatewayState: Sendable {
         let current = limiter
         guard current.configuration != budgets else { return false }
         let replacement = try RateLimiter(configuration: budgets)
-        if let pause = current.pushbackRemaining(now: clock.now()) {
-            replacement.pause(for: pause, now: clock.now())
+        for (scope, pause) in current.pushbackPauses(now: clock.now()) {
+            replacement.pause(for: pause, now: clock.now(), pushbackScope: scope)
         }
         limiterBox.withLock { $0 = replacement }
         return true

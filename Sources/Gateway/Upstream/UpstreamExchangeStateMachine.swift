@@ -169,12 +169,15 @@ struct UpstreamExchangeStateMachine {
             return []
         case .active(let attempt, let reused, .streaming, let response):
             state = .active(attempt: attempt, reused: reused, request: .sent, response: response)
+            // Nothing more is read for this request: a pause for its upload must not outlive it.
+            let resume: [Action] = clientPaused ? [.resumeClient] : []
+            clientPaused = false
             if response == .ended {
                 // The answer ended before the upload did: the connection carried a whole exchange after all.
                 state = .finished
-                return [.sendEnd, .releaseConnection]
+                return [.sendEnd, .releaseConnection] + resume
             }
-            return response == .awaitingHead ? [.sendEnd, .armReadTimeout] : [.sendEnd]
+            return (response == .awaitingHead ? [.sendEnd, .armReadTimeout] : [.sendEnd]) + resume
         default:
             return []
         }
@@ -205,11 +208,11 @@ struct UpstreamExchangeStateMachine {
 
     mutating func upstreamWritabilityChanged(_ writable: Bool) -> [Action] {
         upstreamWritable = writable
-        guard case .active(_, _, .streaming, _) = state else { return [] }
         if writable && clientPaused {
             clientPaused = false
             return [.resumeClient]
         }
+        guard case .active(_, _, .streaming, _) = state else { return [] }
         if !writable && !clientPaused {
             clientPaused = true
             return [.pauseClient]

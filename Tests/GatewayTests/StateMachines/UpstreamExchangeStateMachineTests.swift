@@ -44,6 +44,18 @@ struct UpstreamExchangeStateMachineTests {
         #expect(machine.upstreamWritabilityChanged(true) == [.resumeClient])
     }
 
+    @Test("a pause for the upload never outlives it: the request's end resumes the client, and so does writability after it")
+    func pauseEndsWithTheUpload() {
+        var machine = Machine(method: .POST, requestHasBody: true)
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        #expect(machine.upstreamWritabilityChanged(false) == [.pauseClient])
+        // The last parts were already read when the pause came.
+        #expect(machine.requestBodyReceived(ByteBuffer(string: "x")) == [.sendBody(ByteBuffer(string: "x"))])
+        #expect(machine.requestEndReceived() == [.sendEnd, .armReadTimeout, .resumeClient])
+        #expect(machine.upstreamWritabilityChanged(true) == [], "already resumed")
+    }
+
     @Test("download backpressure: the upstream is not read (and no read timeout runs) while the client is not writable")
     func downloadBackpressure() {
         var machine = Machine(method: .GET, requestHasBody: false)

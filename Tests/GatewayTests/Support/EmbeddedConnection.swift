@@ -25,9 +25,11 @@ final class EmbeddedConnection {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
         let pool = UpstreamConnectionPool(maxConnections: 1, connectTimeout: .seconds(1), idleTimeout: .seconds(1), tls: [:])
         let readiness = Readiness(window: .seconds(1), clock: .system()) { $0.makeSucceededFuture(true) }
+        let metrics = GatewayMetrics()
         state = try GatewayState(
-            configuration: configuration, credentials: CredentialStore(TestVault.credentials), clock: .system(), metrics: GatewayMetrics(),
-            accessLog: nil, readiness: readiness, pool: pool, logger: logger
+            configuration: configuration, credentials: CredentialStore(TestVault.credentials), clock: .system(), metrics: metrics,
+            accessLog: nil, readiness: readiness, pool: pool,
+            breakers: UpstreamBreakers(configuration: configuration.breaker, metrics: metrics, logger: logger), logger: logger
         )
         channel = EmbeddedChannel(loop: loop)
         try GatewayServer.configureConnection(channel, state: state, limits: RequestLimits(configuration), access: configuration.access)

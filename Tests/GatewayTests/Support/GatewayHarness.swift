@@ -39,6 +39,9 @@ struct GatewayHarness: Sendable {
         var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(override ?? fakeURL))
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.drainTimeout = .seconds(5)
+        // Pooled upstream connections outlive any pause of a starved test process (a test that checks reuse must
+        // not see one expire); a test of idle expiry sets its own.
+        configuration.upstreamKeepaliveIdle = .seconds(120)
         configure(&configuration)
 
         let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
