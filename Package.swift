@@ -138,10 +138,22 @@ let package = Package(
         .executableTarget(name: "pingate", dependencies: ["PingateCLI"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "PingateCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "PingateCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore"], swiftSettings: swiftSettings),
+        // What the test targets share: bounded waits, the process runner, fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "RedisTestSupport",
             dependencies: [
@@ -166,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "FakeW3IPFSTests",
             dependencies: [
-                "FakeW3IPFS", "Vault",
+                "FakeW3IPFS", "Vault", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -174,9 +186,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PingateCLITests",
+            dependencies: [
+                "PingateCLI", "Vault", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "RedisTestSupport", "RedisClient",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport", "RedisTestSupport", "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -4,6 +4,8 @@ public struct Faults: Sendable {
     ///
     /// Graceful ``RunningFakeW3IPFS/stop()`` waits for in-flight delays, so keep them short.
     public var responseDelay: Duration?
+    /// Hold each answer (after recording its request, before ``responseDelay``) until this gate is opened.
+    public var gate: ResponseGate?
     /// Answer requests with this instead of serving the API (before credentials are checked).
     public var forcedResponse: ForcedResponse?
     /// Header lines added to every answer, forced or not, e.g. `Cache-Control: max-age=5`.
@@ -25,14 +27,17 @@ public struct Faults: Sendable {
     ///   - extraResponseHeaders: Header lines added to every answer.
     ///   - remainingForcedResponses: How many requests get the canned answer (`nil`: all).
     ///   - answersConditionalGETs: Answer matching conditional GETs `304`.
+    ///   - gate: Holds answers until the test opens it.
     public init(
         responseDelay: Duration? = nil,
         forcedResponse: ForcedResponse? = nil,
         extraResponseHeaders: [(String, String)] = [],
         remainingForcedResponses: Int? = nil,
-        answersConditionalGETs: Bool = false
+        answersConditionalGETs: Bool = false,
+        gate: ResponseGate? = nil
     ) {
         self.responseDelay = responseDelay
+        self.gate = gate
         self.forcedResponse = forcedResponse
         self.extraResponseHeaders = extraResponseHeaders
         self.remainingForcedResponses = remainingForcedResponses

@@ -5,7 +5,7 @@ import Hummingbird
 /// checks the credential headers, and turns every failure into the JSON error envelope.
 ///
 /// Order per request: count it as arrived → forced response? → credentials → route → read any
-/// unread body → record → optional delay → extra headers → answer (bodiless for HEAD).
+/// unread body → record → gate → optional delay → extra headers → answer (bodiless for HEAD).
 struct RecordingMiddleware: RouterMiddleware {
     typealias Context = FakeRequestContext
 
@@ -58,6 +58,9 @@ struct RecordingMiddleware: RouterMiddleware {
         }
         self.state.record(self.makeRecord(request, sequence: admission.sequence, tap: tap, status: response.status.code))
 
+        if let gate = admission.faults.gate {
+            await gate.pass()
+        }
         if let delay = admission.faults.responseDelay {
             try? await Task.sleep(for: delay)
         }

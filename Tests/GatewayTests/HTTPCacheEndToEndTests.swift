@@ -96,9 +96,9 @@ struct HTTPCacheEndToEndTests {
             clock.advance(by: .seconds(11))
             h.upstream.faults.responseDelay = .seconds(1)
             h.upstream.resetLog()
-            let replies = try await withThrowingTaskGroup(of: GatewayHarness.Reply.self) { group in
+            let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
                 for _ in 0..<20 { group.addTask { try await h.send(.GET, Self.list) } }
-                var replies: [GatewayHarness.Reply] = []
+                var replies: [HTTPReply] = []
                 for try await reply in group { replies.append(reply) }
                 return replies
             }

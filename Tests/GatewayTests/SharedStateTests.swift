@@ -171,13 +171,8 @@ struct Cluster: Sendable {
 
     func send(
         _ method: HTTPMethod, _ path: String, to instance: Int, headers: [(String, String)] = [], body: String? = nil
-    ) async throws -> GatewayHarness.Reply {
-        var request = HTTPClientRequest(url: proxyURLs[instance] + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        return GatewayHarness.Reply(status: Int(response.status.code), headers: response.headers, body: try await response.body.collect(upTo: 1 << 20))
+    ) async throws -> HTTPReply {
+        try await HTTPReply.fetch(method, proxyURLs[instance] + path, headers: headers, body: body.map { .bytes(ByteBuffer(string: $0)) }, timeout: .seconds(30))
     }
 
     /// Polls an instance's metrics until `condition` holds (true) or 10 s pass (false).

@@ -80,6 +80,12 @@ public final class RedisServerProcess {
     ///
     /// SIGKILL, not SIGTERM: the child inherits the blocked signal mask of the thread that spawned it, so a
     /// SIGTERM would stay pending; and with persistence off there is nothing to save.
+    /// Sends `signal` to the server (SIGSTOP freezes it: it then answers nothing until SIGCONT).
+    public func signal(_ signal: Int32) {
+        guard let process = self.process else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     public func stop() async throws {
         guard let process = self.process else { return }
         self.process = nil
