@@ -110,7 +110,7 @@ final class CacheRefresh: UpstreamExchangeDelegate {
 
     func exchange(receivedHead head: HTTPResponseHead) {
         let code = Int(head.status.code)
-        _ = state.upstreamAnswered(
+        state.upstreamAnswered(
             status: code, retryAfter: head.headers.first(name: "retry-after"), sentAt: sentAt ?? state.clock.now(), upstream: endpoint,
             pushbackScope: pushbackScope
         )

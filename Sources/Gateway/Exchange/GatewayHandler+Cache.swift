@@ -285,6 +285,7 @@ extension GatewayHandler {
     }
 
     /// The fill's answer ended: stores it and shares it with the requests that waited. Returns whether it was stored.
+    /// Only for fills without a shared generation to check (see ``fillEnded(_:then:)``).
     @discardableResult
     func fillEnded(_ request: Request) -> Bool {
         guard let fill = request.fill, let cache = state.cache else { return false }
@@ -293,12 +294,29 @@ extension GatewayHandler {
             if let ticket = fill.ticket { state.flights.complete(ticket, with: .goUpstream) }
             return false
         }
-        let result = state.storeAnswer(
+        return state.storeAnswer(
             cache, target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
             status: status, fields: fill.fields, body: body, token: fill.token, ticket: fill.ticket,
-            allocator: context?.channel.allocator ?? ByteBufferAllocator(), generation: fill.generation
-        )
-        return result.isStored
+            allocator: context?.channel.allocator ?? ByteBufferAllocator()
+        ).isStored
+    }
+
+    /// ``fillEnded(_:)`` for any fill: with a shared generation to check, `then` runs once Redis has answered (on
+    /// this channel's loop), with whether the answer was stored.
+    func fillEnded(_ request: Request, then: @escaping (Bool) -> Void) {
+        guard let fill = request.fill, let generation = fill.generation, let cache = state.cache,
+              let body = fill.body, let status = fill.status else {
+            then(fillEnded(request))
+            return
+        }
+        request.fill = nil
+        state.storeAnswer(
+            cache, target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
+            status: status, fields: fill.fields, body: body, token: fill.token, ticket: fill.ticket,
+            allocator: context?.channel.allocator ?? ByteBufferAllocator(), generation: generation
+        ).assumeIsolated().whenComplete { result in
+            then((try? result.get())?.isStored ?? false)
+        }
     }
 
     // MARK: - Answers made from the stale entry

@@ -11,13 +11,15 @@ extension GatewayHandler: UpstreamExchangeDelegate {
     }
 
     func exchange(receivedHead upstreamHead: HTTPResponseHead) {
-        guard let request = current else { return }
+        guard let request = current, let context else { return }
         let status = upstreamHead.status
-        request.record.upstreamDuration = state.upstreamAnswered(
+        let answered = state.upstreamAnswered(
             status: Int(status.code), retryAfter: upstreamHead.headers.first(name: "retry-after"),
             sentAt: request.record.upstreamSentAt ?? request.record.started,
             upstream: request.decision.route.upstream, pushbackScope: request.pushbackScope
         )
+        request.record.upstreamDuration = answered.duration
+        if let pause = answered.sharedPause { waitForSharedWrite(pause, in: request, on: context.eventLoop) }
         request.isProbe = false
         var headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
         // RFC 9110 §6.6.1: a response passed on (and stored) without `Date` gets the time it was received.
@@ -27,7 +29,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method),
            let invalidation = cache.invalidation(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers)) {
             cache.apply(invalidation)
-            state.shared?.publish(invalidation)
+            if let published = state.shared?.publish(invalidation) { waitForSharedWrite(published, in: request, on: context.eventLoop) }
         }
         let framing: ResponseHead.Framing
         if request.head.method == .HEAD || status.code < 200 || status.code == 204 || status.code == 304 {
@@ -51,6 +53,11 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             return
         }
         writeAnswerHead(head, for: request)
+    }
+
+    private func waitForSharedWrite(_ write: EventLoopFuture<Void>, in request: Request, on eventLoop: any EventLoop) {
+        let write = write.hop(to: eventLoop)
+        request.sharedWrites = request.sharedWrites.map { $0.and(write).map { _ in } } ?? write
     }
 
     /// Decorates and writes the answer's head.
@@ -97,15 +104,38 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             answerDeferred(request)
             return
         }
-        if request.heldAnswerHead != nil {
-            // The whole answer arrived while held: it is stored first, so `Cache-Status` says whether it was.
-            let body = request.fill?.body
-            if !fillEnded(request) { request.cacheStatus?.stored = false }
-            releaseHeldAnswer(request, body: body)
-        } else if request.fill != nil {
-            fillEnded(request)
-        }
         if !requestComplete { request.keepAlive = false }
+        guard request.sharedWrites != nil || request.fill?.generation != nil else {
+            // Nothing to wait for: the common path, without a continuation.
+            let heldBody = request.fill?.body
+            let stored = request.fill == nil ? false : fillEnded(request)
+            endAnswer(request, storedHeldAnswer: stored, heldBody: heldBody)
+            return
+        }
+        // The end waits for Redis (bounded by `redis.timeout_ms`); the request is answered meanwhile.
+        request.stage = .answering
+        let heldBody = request.fill?.body
+        let writes = request.sharedWrites ?? context!.eventLoop.makeSucceededVoidFuture()
+        request.sharedWrites = nil
+        writes.assumeIsolated().whenComplete { [self] _ in
+            guard current === request else { return }
+            guard request.fill != nil else {
+                endAnswer(request, storedHeldAnswer: false, heldBody: heldBody)
+                return
+            }
+            fillEnded(request) { [self] stored in
+                guard current === request else { return }
+                endAnswer(request, storedHeldAnswer: stored, heldBody: heldBody)
+            }
+        }
+    }
+
+    /// Writes what is left of the answer: a held answer (its `Cache-Status` saying whether it was stored), then the end.
+    private func endAnswer(_ request: Request, storedHeldAnswer stored: Bool, heldBody: ByteBuffer?) {
+        if request.heldAnswerHead != nil {
+            if !stored { request.cacheStatus?.stored = false }
+            releaseHeldAnswer(request, body: heldBody)
+        }
         answerEnded(request)
     }
 

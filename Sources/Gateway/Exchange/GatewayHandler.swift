@@ -49,6 +49,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var heldBody: [ByteBuffer] = []
         /// The head of an answer held back while it may still fit ``CacheFill/holdLimit`` (written with the rest).
         var heldAnswerHead: ResponseHead?
+        /// With shared state: writes to Redis the answer's end waits for (an upstream pause, a write's invalidation),
+        /// so that whatever the client does next, through any instance, sees them.
+        var sharedWrites: EventLoopFuture<Void>?
         /// The client sent `Expect: 100-continue`; it gets `100 Continue` once the request goes upstream.
         var expectsContinue: Bool
         /// The answer's head says no body follows although the upstream sends one (a `304` made for the client's

@@ -85,18 +85,23 @@ final class GatewayState: Sendable {
 
     /// The bookkeeping of an upstream answer: readiness, the latency histogram, the limiter's view of pushback
     /// (`429`, or `503` with `Retry-After`, for the budget of `pushbackScope`) and the upstream's breaker (a
-    /// 502/503/504 is a failure, any other answer a success). Returns how long the upstream took.
-    func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration, upstream: UpstreamEndpoint, pushbackScope: String) -> Duration {
+    /// 502/503/504 is a failure, any other answer a success). Returns how long the upstream took, and with shared
+    /// state a pause being written to Redis, which the answer waits for.
+    @discardableResult
+    func upstreamAnswered(
+        status: Int, retryAfter: String?, sentAt: Duration, upstream: UpstreamEndpoint, pushbackScope: String
+    ) -> (duration: Duration, sharedPause: EventLoopFuture<Void>?) {
         let now = clock.now()
         readiness.upstreamAnswered()
         metrics.upstreamDuration(now - sentAt)
         let limiter = self.limiter
         limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds(), pushbackScope: pushbackScope)
+        var sharedPause: EventLoopFuture<Void>?
         if let shared, status == 429 || status == 503, let pause = limiter.pushbackRemaining(now: now, pushbackScope: pushbackScope) {
-            shared.pause(scope: pushbackScope, for: pause)
+            sharedPause = shared.pause(scope: pushbackScope, for: pause)
         }
         breakers.record(upstream, success: !(502...504).contains(status), now: now)
-        return now - sentAt
+        return (now - sentAt, sharedPause)
     }
 
     /// The budget an upstream pushback applies to: the route's upstream, and the request's rate class when class

@@ -146,20 +146,29 @@ final class SharedState: Sendable {
 
     // MARK: - Pushback
 
-    /// Shares an upstream pause of `pushbackScope` with every instance (fire and forget, bounded).
-    func pause(scope: String, for duration: Duration) {
-        _ = client.evalSHA(script, keys: [configuration.prefix + "pause:" + scope], arguments: ["pause", String(Self.micros(duration))], timeout: timeout)
+    /// Shares an upstream pause of `pushbackScope` with every instance. The future succeeds once Redis holds the
+    /// pause, or once it could not (bounded by `timeout`): the answer that caused the pause waits for it, so no
+    /// request sent after that answer reaches the upstream through another instance.
+    @discardableResult
+    func pause(scope: String, for duration: Duration) -> EventLoopFuture<Void> {
+        client.evalSHA(script, keys: [configuration.prefix + "pause:" + scope], arguments: ["pause", String(Self.micros(duration))], timeout: timeout)
+            .map { _ in }
+            .recover { _ in }
     }
 
     // MARK: - Invalidations
 
-    /// Publishes this instance's invalidation (nil: a purge of everything) and moves the scope's generation.
-    func publish(_ invalidation: WriteInvalidation?) {
-        if let invalidation {
-            _ = client.send(RedisCommand("INCR", configuration.prefix + "generation:" + invalidation.scope), timeout: timeout)
+    /// Publishes this instance's invalidation (nil: a purge of everything) and moves the scope's generation. The
+    /// future succeeds once Redis has taken both (or could not, bounded by `timeout`): the write's answer waits for
+    /// it, so a client that then reads through another instance finds the generation moved.
+    @discardableResult
+    func publish(_ invalidation: WriteInvalidation?) -> EventLoopFuture<Void> {
+        let counted = invalidation.map {
+            client.send(RedisCommand("INCR", configuration.prefix + "generation:" + $0.scope), timeout: timeout).map { _ in }.recover { _ in }
         }
         let message = InvalidationMessage(instance: instanceID, invalidation: invalidation)
-        _ = client.publish(message.encoded, to: channel, timeout: timeout)
+        let published = client.publish(message.encoded, to: channel, timeout: timeout).map { _ in }.recover { _ in }
+        return counted.map { $0.and(published).map { _ in } } ?? published
     }
 
     /// The generation of a write scope now (nil when Redis cannot tell).
