@@ -17,6 +17,8 @@ struct LRUTable {
         var next: Int32
         /// Next variant of the same primary key.
         var nextVariant: Int32
+        /// Requests answered from this entry since it was stored (saturating).
+        var hits: UInt32 = 0
     }
 
     static let null: Int32 = -1
@@ -76,6 +78,13 @@ struct LRUTable {
         guard slot != self.head else { return }
         self.unlinkRecency(slot)
         self.linkAtHead(slot)
+    }
+
+    /// Counts a request answered from `slot` and marks it most recently used.
+    mutating func hit(_ slot: Int32) {
+        let hits = self.slots[Int(slot)].hits
+        if hits < .max { self.slots[Int(slot)].hits = hits + 1 }
+        self.touch(slot)
     }
 
     /// Inserts `entry` as the newest variant of `key`, most recently used. The caller must have
@@ -147,6 +156,24 @@ struct LRUTable {
         }
         for victim in victims { self.remove(victim) }
         return victims.count
+    }
+
+    /// The `limit` entries answered most often (most first; ties: most recently used first), with their hit counts.
+    /// One pass over the recency list, keeping the best `limit` in a small sorted array: O(count × limit).
+    func mostHit(limit: Int) -> [(key: PrimaryKey, hits: UInt32)] {
+        var best: [(key: PrimaryKey, hits: UInt32)] = []
+        guard limit > 0 else { return best }
+        best.reserveCapacity(limit + 1)
+        var slot = self.head
+        while slot != Self.null {
+            let current = self.slots[Int(slot)]
+            slot = current.next
+            guard current.hits > 0, best.count < limit || current.hits > best[best.count - 1].hits else { continue }
+            let position = best.firstIndex { $0.hits < current.hits } ?? best.count
+            best.insert((current.key, current.hits), at: position)
+            if best.count > limit { best.removeLast() }
+        }
+        return best
     }
 
     // MARK: - Recency list

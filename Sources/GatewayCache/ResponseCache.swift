@@ -156,7 +156,7 @@ public final class ResponseCache: Sendable {
                 if countsMiss { state.statistics.misses += 1 }
                 return .stale(entry, age: age)
             }
-            state.table.touch(slot)
+            state.table.hit(slot)
             state.statistics.hits += 1
             return .fresh(entry, age: age)
         }
@@ -204,7 +204,7 @@ public final class ResponseCache: Sendable {
             let fresh = entry.isFresh(at: now)
             let servable = fresh || entry.isUsableWhileRevalidating(at: now)
             if servable, !(ranged && conditions.hasMultipleRanges && entry.status == .ok) {
-                state.table.touch(slot)
+                state.table.hit(slot)
                 state.statistics.hits += 1
                 return .serve(entry, age: entry.age(at: now), refresh: !fresh)
             }
@@ -230,7 +230,7 @@ public final class ResponseCache: Sendable {
             guard let slot = state.table.find(key, headerValue: headerValue) else { return nil }
             let entry = state.table.entry(at: slot)
             guard entry.isFresh(at: now) else { return nil }
-            state.table.touch(slot)
+            state.table.hit(slot)
             state.statistics.hits += 1
             return (entry, entry.age(at: now))
         }
@@ -466,6 +466,25 @@ public final class ResponseCache: Sendable {
             snapshot.entries = state.table.count
             snapshot.bytes = state.table.bytes
             return snapshot
+        }
+    }
+
+    /// One of the entries answered most often: its target, its credential profile (route) and how many requests it
+    /// answered since it was stored.
+    public struct FrequentEntry: Sendable, Hashable {
+        /// Path and query exactly as requested.
+        public let target: String
+        /// Credential profile (route name).
+        public let profile: String
+        /// Requests answered from the entry since it was stored.
+        public let hits: Int
+    }
+
+    /// The `limit` stored entries that answered the most requests, most first. O(entries × limit) under the lock:
+    /// for an on-demand view (the dashboard), not for the request path.
+    public func mostRequested(limit: Int) -> [FrequentEntry] {
+        self.state.withLock { state in
+            state.table.mostHit(limit: limit).map { FrequentEntry(target: $0.key.target, profile: $0.key.profile, hits: Int($0.hits)) }
         }
     }
 

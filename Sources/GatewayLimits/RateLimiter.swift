@@ -114,6 +114,28 @@ public final class RateLimiter: Sendable {
         state.withLock { s in s.backoffs.compactMapValues { $0.remainingPause(now: now) } }
     }
 
+    /// What every budget has left at `now` (``LimitInfo/remaining``), and the budgets of `clients`, without spending
+    /// anything. A client the limiter does not remember (never seen, or idle long enough to be forgotten) has its
+    /// whole burst.
+    public func levels(now: Duration, clients: [String]) -> BudgetLevels {
+        let t = now.nanoseconds
+        return state.withLock { s in
+            var levels = BudgetLevels()
+            if let budget = s.configuration.upstream {
+                levels.upstream = s.upstream.limitInfo(name: BudgetName.upstream, now: t, budget: budget)
+            }
+            for (name, budget) in s.configuration.classBudgets {
+                levels.classes[name] = (s.classes[name] ?? GCRACell()).limitInfo(name: name, now: t, budget: budget)
+            }
+            if let budget = s.configuration.client {
+                for client in clients {
+                    levels.clients[client] = (s.clients.cells[client] ?? GCRACell()).limitInfo(name: BudgetName.client, now: t, budget: budget)
+                }
+            }
+            return levels
+        }
+    }
+
     /// A snapshot of the decision counters.
     public var counters: LimitCounters { state.withLock { $0.counters } }
 
