@@ -119,6 +119,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The dashboard's page, script and style sheet, compiled into the binary (it runs without its sources).
+            resources: [
+                .embedInCode("Admin/Dashboard/index.html"),
+                .embedInCode("Admin/Dashboard/dashboard.js"),
+                .embedInCode("Admin/Dashboard/dashboard.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -9,6 +9,7 @@ import NIOHTTP1
 /// - `GET /_pingate/readyz`: vault unlocked, listener up, upstream answered recently (503 otherwise).
 /// - `GET /_pingate/metrics`: Prometheus text format.
 /// - `GET /_pingate/cache`: cache statistics; `POST /_pingate/cache/purge[?prefix=/path]`: drop entries.
+/// - `GET /_pingate/`: the dashboard (``DashboardPage``), which reads `GET /_pingate/stats` (``DashboardStats``).
 enum AdminEndpoints {
     /// The admin prefix.
     static let prefix = "/_pingate/"
@@ -38,6 +39,18 @@ enum AdminEndpoints {
     static func answer(method: HTTPMethod, target: String, state: GatewayState, on eventLoop: any EventLoop) -> EventLoopFuture<Answer> {
         let (path, query) = split(target)
         switch (method, path) {
+        case (.GET, "/_pingate/"), (.HEAD, "/_pingate/"):
+            return eventLoop.makeSucceededFuture(DashboardPage.page)
+        case (.GET, DashboardPage.scriptPath), (.HEAD, DashboardPage.scriptPath):
+            return eventLoop.makeSucceededFuture(DashboardPage.script)
+        case (.GET, DashboardPage.styleSheetPath), (.HEAD, DashboardPage.styleSheetPath):
+            return eventLoop.makeSucceededFuture(DashboardPage.styleSheet)
+        case (.GET, "/_pingate"), (.HEAD, "/_pingate"):
+            var answer = Answer.json(.permanentRedirect, #"{"location":"/_pingate/"}"#)
+            answer.headers.append(("Location", "/_pingate/"))
+            return eventLoop.makeSucceededFuture(answer)
+        case (.GET, "/_pingate/stats"):
+            return eventLoop.makeSucceededFuture(DashboardPage.secured(.json(.ok, DashboardStats.json(state: state))))
         case (.GET, "/_pingate/healthz"), (.HEAD, "/_pingate/healthz"):
             return eventLoop.makeSucceededFuture(.json(.ok, #"{"status":"ok"}"#))
         case (.GET, "/_pingate/readyz"), (.HEAD, "/_pingate/readyz"):
@@ -60,7 +73,8 @@ enum AdminEndpoints {
             json.member("status", "ok")
             json.endObject()
             return eventLoop.makeSucceededFuture(.json(.ok, json.text))
-        case (_, "/_pingate/healthz"), (_, "/_pingate/readyz"), (_, "/_pingate/metrics"), (_, "/_pingate/cache"), (_, "/_pingate/cache/purge"):
+        case (_, "/_pingate/healthz"), (_, "/_pingate/readyz"), (_, "/_pingate/metrics"), (_, "/_pingate/cache"), (_, "/_pingate/cache/purge"),
+             (_, "/_pingate/"), (_, "/_pingate"), (_, "/_pingate/stats"), (_, DashboardPage.scriptPath), (_, DashboardPage.styleSheetPath):
             let error = GatewayErrorResponse(.methodNotAllowed, code: "method_not_allowed", message: "\(method.rawValue) is not allowed on \(path)")
             return eventLoop.makeSucceededFuture(.error(error))
         default:

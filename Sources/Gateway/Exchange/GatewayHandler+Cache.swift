@@ -96,6 +96,7 @@ extension GatewayHandler {
         let isHEAD = request.head.method == .HEAD
         request.record.status = Int(entry.status.code)
         request.record.cacheStatus = cacheStatus
+        request.record.cacheRole = .hit
         request.record.bytesOut = isHEAD ? 0 : entry.body.readableBytes
         request.answerStarted = true
         request.stage = .done

@@ -578,19 +578,21 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The fields every answer to a request carries after its own: `Cache-Status`, the `RateLimit` fields,
-    /// `X-Request-Id`, `Date` (when the upstream sent none), and CORS for an allowed `Origin`.
+    /// `X-Request-Id`, `Date` (when the upstream sent none), and CORS for an allowed `Origin` (never on pingate's own
+    /// endpoints).
     func decorate(_ headers: inout HTTPHeaders, for request: Request) {
         if let cacheStatus = request.cacheStatus {
             let value = cacheStatus.description
             headers.add(name: "Cache-Status", value: value)
             request.record.cacheStatus = value
+            request.record.cacheRole = ExchangeRecord.CacheRole(cacheStatus)
         }
         if let limit = request.limit {
             for field in RateLimitHeaders.fields(for: limit) { headers.add(name: field.name, value: field.value) }
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: request.decision.requestID)
         if !headers.contains(name: "date") { headers.add(name: "Date", value: state.dates.current) }
-        if let origin = request.head.headers.first(name: "origin") {
+        if !request.decision.isAdmin, let origin = request.head.headers.first(name: "origin") {
             // The guard let only an allow-listed Origin through; it gets exactly itself back, never `*`.
             headers.add(name: "Access-Control-Allow-Origin", value: origin)
             headers.add(name: "Vary", value: "Origin")

@@ -26,6 +26,12 @@ struct RequestDecision {
         return nil
     }
 
+    /// One of pingate's own endpoints (never shared with another origin).
+    var isAdmin: Bool {
+        if case .admin = plan { return true }
+        return false
+    }
+
     /// What happens to the request.
     enum Plan {
         /// One of pingate's own endpoints.

@@ -174,6 +174,15 @@ public final class GatewayMetrics: Sendable {
 
     /// The Prometheus text exposition, with cache statistics brought up to date first.
     func render(cache: CacheStatistics?) -> ByteBuffer {
+        ByteBuffer(bytes: exposition(cache: cache))
+    }
+
+    /// The same exposition read back, for the dashboard: its numbers are the ones a scrape at this instant returns.
+    func reading(cache: CacheStatistics?) -> MetricsReading {
+        MetricsReading(exposition: exposition(cache: cache))
+    }
+
+    private func exposition(cache: CacheStatistics?) -> [UInt8] {
         if let cache {
             let previous = reportedCache.withLock { reported in
                 let previous = reported
@@ -190,6 +199,6 @@ public final class GatewayMetrics: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8192)
         registry.emit(into: &bytes)
-        return ByteBuffer(bytes: bytes)
+        return bytes
     }
 }

@@ -37,6 +37,8 @@ public final class GatewayServer: Service, Sendable {
     private let onReady: @Sendable (BoundAddress) async -> Void
     /// Metrics of this gateway (exposed at `/_pingate/metrics`).
     public let metrics: GatewayMetrics
+    /// Version, vault file and last reload, as the dashboard shows them.
+    public let instance: InstanceDescription
     private let accessLog: AccessLog?
     private let clock: GatewayClock
     private let group: any EventLoopGroup
@@ -51,6 +53,7 @@ public final class GatewayServer: Service, Sendable {
     ///   - accessLog: one line per request, or nil.
     ///   - clock: time source (tests inject one).
     ///   - group: the event loops serving connections (one pool of upstream connections per loop).
+    ///   - instance: version, vault file and reloads, for the dashboard.
     ///   - onReady: called once the listener is bound, with the real address.
     public init(
         configuration: GatewayConfiguration,
@@ -59,8 +62,10 @@ public final class GatewayServer: Service, Sendable {
         accessLog: AccessLog? = nil,
         clock: GatewayClock = .system(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        instance: InstanceDescription = InstanceDescription(),
         onReady: @escaping @Sendable (BoundAddress) async -> Void = { _ in }
     ) {
+        self.instance = instance
         self.configuration = configuration
         self.credentials = credentials
         self.logger = logger
@@ -195,7 +200,8 @@ public final class GatewayServer: Service, Sendable {
         )
         let state = try GatewayState(
             configuration: configuration, credentials: credentials, clock: clock, metrics: metrics,
-            accessLog: accessLog, readiness: readiness, pool: pool, breakers: breakers, shared: shared, logger: logger
+            accessLog: accessLog, readiness: readiness, pool: pool, breakers: breakers, shared: shared, instance: instance,
+            logger: logger
         )
         cache.cache = state.cache
         return state

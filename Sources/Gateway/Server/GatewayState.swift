@@ -44,13 +44,24 @@ final class GatewayState: Sendable {
     let logger: Logger
     /// The circuit breaker of each upstream.
     let breakers: UpstreamBreakers
+    /// The dashboard's last minutes and last requests.
+    let window: TrafficWindow
+    /// Version, vault file and last reload, for the dashboard.
+    let instance: InstanceDescription
+    /// Monotonic and Unix time the gateway started.
+    let started: Duration
+    let startedWallClock: Double
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
         accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers,
-        shared: SharedState?, logger: Logger
+        shared: SharedState?, instance: InstanceDescription = InstanceDescription(), logger: Logger
     ) throws {
         self.logger = logger
+        self.instance = instance
+        self.started = clock.now()
+        self.startedWallClock = clock.wallClockSeconds()
+        self.window = TrafficWindow(started: started)
         self.breakers = breakers
         self.routes = RouteTable(configuration: configuration)
         self.readiness = readiness
@@ -70,12 +81,15 @@ final class GatewayState: Sendable {
 
     // MARK: - Bookkeeping
 
-    /// The one place a finished request is accounted for: `pingate_requests_total`, the access log, and the
-    /// in-flight gauge (which ``requestStarted()`` raised).
+    /// The one place a finished request is accounted for: `pingate_requests_total`, the access log, the dashboard's
+    /// window, and the in-flight gauge (which ``requestStarted()`` raised).
     func record(_ record: ExchangeRecord) {
         metrics.inFlightChanged(by: -1)
         metrics.request(route: record.route, method: record.method, status: record.status)
-        accessLog?.record(record, duration: clock.now() - record.started, wallClock: clock.wallClockSeconds())
+        let now = clock.now(), wallClock = clock.wallClockSeconds()
+        let duration = now - record.started
+        accessLog?.record(record, duration: duration, wallClock: wallClock)
+        window.record(record, duration: duration, now: now, wallClock: wallClock)
     }
 
     /// A request head arrived; ``record(_:)`` ends it.

@@ -60,6 +60,17 @@ final class UpstreamBreakers: Sendable {
         breakers.withLock { $0.values.contains { if case .open = $0.state { return true } else { return false } } }
     }
 
+    /// Where the breaker of `upstream` is at `now`: `closed`, `open` (with how long until a probe may go) or
+    /// `half_open` (the name `pingate_upstream_breaker_transitions_total{to}` uses).
+    func state(of upstream: UpstreamEndpoint, now: Duration) -> (name: String, opensIn: Duration?) {
+        guard configuration.failures > 0, !allClean.load(ordering: .relaxed) else { return ("closed", nil) }
+        switch breakers.withLock({ $0[upstream.origin]?.state }) ?? .closed {
+        case .closed: return ("closed", nil)
+        case .open(let until): return ("open", max(.zero, until - now))
+        case .halfOpen: return ("half_open", nil)
+        }
+    }
+
     private func report(_ state: CircuitBreaker.State, upstream: UpstreamEndpoint) {
         let name: String
         switch state {
