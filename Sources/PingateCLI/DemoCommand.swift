@@ -54,7 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
         let credentials = try CredentialSet.unlock(vaultAt: vaultPath, passphrase: passphrase, mappings: configuration.credentialMappings)
 
         let (readyStream, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
-        let server = GatewayServer(configuration: configuration, credentials: CredentialStore(credentials), logger: logger) { address in
+        let instance = InstanceDescription(version: Pingate.version, vaultPath: vaultPath)
+        let server = GatewayServer(configuration: configuration, credentials: CredentialStore(credentials), logger: logger, instance: instance) { address in
             readyContinuation.yield(address)
             readyContinuation.finish()
         }

@@ -62,6 +62,9 @@ struct DemoScript: Sendable {
         lines.append("# pingate's own endpoints")
         lines.append("curl -sS '\(base)/_pingate/healthz'")
         lines.append("")
+        lines.append("# the dashboard: open \(base)/_pingate/ in a browser, or in a terminal:")
+        lines.append("pingate status --url \(base) --watch")
+        lines.append("")
         lines.append("Press Ctrl-C to stop.")
         return lines.joined(separator: "\n")
     }
@@ -83,6 +86,15 @@ struct DemoScript: Sendable {
                 if status != step.expected { return "\(step.title) answered \(status), expected \(step.expected)" }
             } catch {
                 return "\(step.title): \(error)"
+            }
+        }
+        for (title, path) in [("dashboard page", "/_pingate/"), ("dashboard stats", "/_pingate/stats")] {
+            do {
+                let status = try await send(method: .GET, path: path).0
+                print("\(status == 200 ? "ok  " : "FAIL") \(title): \(status)")
+                if status != 200 { return "\(title) answered \(status), expected 200" }
+            } catch {
+                return "\(title): \(error)"
             }
         }
         return nil

@@ -1,3 +1,4 @@
+import Foundation
 import Gateway
 import Logging
 import ServiceLifecycle
@@ -34,7 +35,14 @@ struct Reloader: Service, CustomStringConvertible {
 
     /// One reload: the config first (its credential mappings and vault path), then the vault.
     func reload(_ current: (vaultPath: String, routes: [GatewayRoute])) -> (vaultPath: String, routes: [GatewayRoute]) {
+        let reloaded = reloadConfigThenVault(current)
+        server.instance.reloaded(vaultPath: reloaded.next.vaultPath, succeeded: reloaded.succeeded, at: Date().timeIntervalSince1970)
+        return reloaded.next
+    }
+
+    private func reloadConfigThenVault(_ current: (vaultPath: String, routes: [GatewayRoute])) -> (next: (vaultPath: String, routes: [GatewayRoute]), succeeded: Bool) {
         var next = current
+        var configLoaded = true
         if let config {
             do {
                 let loaded = try config.load()
@@ -47,6 +55,7 @@ struct Reloader: Service, CustomStringConvertible {
                     logger.warning("changed settings apply only after a restart: \(outcome.needRestart.joined(separator: ", "))")
                 }
             } catch {
+                configLoaded = false
                 logger.error("configuration reload failed, keeping the running configuration: \(error)", metadata: ["config": "\(config.path)"])
             }
         }
@@ -55,11 +64,11 @@ struct Reloader: Service, CustomStringConvertible {
             store.replace(byRoute: credentials)
             metrics.vaultReload(succeeded: true)
             logger.notice("vault reloaded; new credentials apply to the next request", metadata: ["vault": "\(next.vaultPath)"])
-            return next
+            return (next, configLoaded)
         } catch {
             metrics.vaultReload(succeeded: false)
             logger.error("vault reload failed, keeping the previous credentials: \(error)", metadata: ["vault": "\(next.vaultPath)"])
-            return (current.vaultPath, next.routes)
+            return ((current.vaultPath, next.routes), false)
         }
     }
 }

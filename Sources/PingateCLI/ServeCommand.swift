@@ -59,7 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
             ? AccessLog(format: prepared.settings.log.format) : nil
         let readyLogger = logger
         let vaultPath = prepared.vaultPath
-        let server = GatewayServer(configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog) { address in
+        let instance = InstanceDescription(version: Pingate.version, vaultPath: vaultPath)
+        let server = GatewayServer(
+            configuration: configuration, credentials: prepared.store, logger: logger, accessLog: accessLog, instance: instance
+        ) { address in
             readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultPath)"])
         }
         let reloader = Reloader(
