@@ -52,9 +52,21 @@
     return t < 0 ? time : time.slice(t + 1, time.length - 1);
   }
 
-  // Replaces the rows of a table body; `cells` turns one item into [text, className?] pairs.
-  function fillTable(tableId, items, cells) {
-    const body = byId(tableId).tBodies[0];
+  // Replaces the rows of a table body; `cells` turns one item into [text, className?] pairs. Without items, the
+  // table says `empty` in one row.
+  function fillTable(tableId, items, cells, empty) {
+    const table = byId(tableId);
+    const body = table.tBodies[0];
+    if (items.length === 0) {
+      const row = document.createElement("tr");
+      const cell = document.createElement("td");
+      cell.colSpan = table.tHead.rows[0].cells.length;
+      cell.className = "muted";
+      cell.textContent = empty || "none";
+      row.appendChild(cell);
+      body.replaceChildren(row);
+      return;
+    }
     const rows = items.map((item) => {
       const row = document.createElement("tr");
       for (const [text, className] of cells(item)) {
@@ -91,30 +103,28 @@
   }
 
   function showBudgets(budgets) {
-    if (budgets.list.length === 0) {
-      fillTable("budget-table", ["no budgets configured (rate_limit)"], (text) => [[text, "muted"]]);
-    } else fillTable("budget-table", budgets.list, (budget) => [
+    fillTable("budget-table", budgets.list, (budget) => [
       [budget.name],
       [number(budget.rate), "number"],
       [number(budget.burst), "number"],
       [budget.name === "client" ? "per client" : number(budget.remaining), "number"],
       [number(budget.rejected_last_minute), "number"],
       [number(budget.rejected_total), "number"],
-    ]);
+    ], "no budgets configured (rate_limit)");
     fillTable("client-table", budgets.clients, (client) => [
       [client.client],
       [number(client.requests), "number"],
       [number(client.requests_last_minute), "number"],
       [number(client.rejected_last_minute), "number"],
       [budgets.client_budget ? number(client.remaining) : "no budget", "number"],
-    ]);
+    ], "no requests yet");
   }
 
   function showCache(cache) {
     const ids = ["cache-entries", "cache-bytes", "cache-hits", "cache-misses", "cache-ratio", "cache-stores", "cache-evictions", "cache-invalidations"];
     if (!cache.enabled) {
       for (const id of ids) setText(id, "cache off");
-      fillTable("cache-top", [], () => []);
+      fillTable("cache-top", [], () => [], "cache off");
       return;
     }
     setText("cache-entries", String(cache.entries));
@@ -125,7 +135,8 @@
     setText("cache-stores", String(cache.stores));
     setText("cache-evictions", String(cache.evictions));
     setText("cache-invalidations", String(cache.invalidations));
-    fillTable("cache-top", cache.top, (entry) => [[entry.target, "path"], [entry.route], [String(entry.hits), "number"]]);
+    fillTable("cache-top", cache.top, (entry) => [[entry.target, "path"], [entry.route], [String(entry.hits), "number"]],
+      "no cached answer has been requested yet");
   }
 
   function showRecent(recent) {
@@ -137,7 +148,7 @@
       [String(request.status), request.status >= 500 ? "number bad" : request.status >= 400 ? "number warn" : "number"],
       [request.cache === null ? "–" : request.cache.replace(/^pingate; /, "")],
       [number(request.duration_ms, 1), "number"],
-    ]);
+    ], "no requests yet");
   }
 
   // Stacked areas (hits at the bottom, then forwarded, then refused), one point per second, newest at the right.
