@@ -99,6 +99,23 @@ struct SharedStateTests {
         }
     }
 
+    @Test("Redis down, on_failure local: answers stored meanwhile are fresh for cache.ttl_pending only")
+    func redisDownShortLifetime() async throws {
+        let clock = ManualClock()
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 1, redis: redis.url(), clock: clock.gatewayClock, configure: { _ in }) { cluster in
+                try await redis.stop()
+                #expect(try await cluster.waitUntil(instance: 0) { metrics in metrics.contains("pingate_redis_up 0") })
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                #expect(try await cluster.send(.GET, Self.list, to: 0).headers["cache-status"] == ["pingate; hit"])
+                clock.advance(by: .milliseconds(2100))  // past ttl_pending (2 s), well within cache.ttl (30 s)
+                let after = try await cluster.send(.GET, Self.list, to: 0)
+                #expect(after.headers["cache-status"].first?.hasPrefix("pingate; fwd=stale") == true, "\(after.headers)")
+                #expect(cluster.upstream.requestCount == 2)
+            }
+        }
+    }
+
     @Test("Redis down, on_failure refuse: requests that need the upstream get 503 shared_state_unavailable; hits are still served")
     func redisDownRefuse() async throws {
         try await RedisServerProcess.with { redis in
@@ -122,7 +139,7 @@ struct Cluster: Sendable {
     let proxyURLs: [String]
 
     static func run(
-        instances: Int, redis: String, configure: @Sendable (inout GatewayConfiguration) -> Void,
+        instances: Int, redis: String, clock: GatewayClock = .system(), configure: @Sendable (inout GatewayConfiguration) -> Void,
         _ body: (Cluster) async throws -> Void
     ) async throws {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
@@ -139,7 +156,7 @@ struct Cluster: Sendable {
                 configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .milliseconds(200))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
-                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger) { address in
+                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger, clock: clock) { address in
                     readyContinuation.yield(address)
                     readyContinuation.finish()
                 }
