@@ -35,6 +35,30 @@ struct SharedStateTests {
         }
     }
 
+    @Test("a faster budget takes effect at once: an arrival time stored under a slower configuration is lowered to an exhausted budget, not kept as a backlog")
+    func fasterBudgetAfterSlowOne() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 1, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1.0 / 3600, burst: 1))
+            }) { (cluster: Cluster) async throws in
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 429)
+            }
+            try await Cluster.run(instances: 1, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1000, burst: 5))
+            }) { (cluster: Cluster) async throws in
+                // Exhausted at first; it refills at 1000/s, so within a few requests one is admitted.
+                var statuses: [Int] = []
+                for _ in 0..<20 where !statuses.contains(200) {
+                    statuses.append(try await cluster.send(.GET, Self.list, to: 0).status)
+                }
+                #expect(statuses.contains(200), "the budget of the slower configuration still held: \(statuses)")
+            }
+        }
+    }
+
     @Test("upstream pushback seen by one instance pauses every instance")
     func sharedPushback() async throws {
         try await RedisServerProcess.with { redis in

@@ -31,6 +31,9 @@ PASSPHRASE = "soak passphrase"
 
 class FaultyUpstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go out in two writes: without TCP_NODELAY the body waits for the peer's delayed ACK
+    # (about 40 ms on Linux) on a kept-alive connection, which no real upstream does.
+    disable_nagle_algorithm = True
     faults = {"slow": 0.02, "reset": 0.02, "garbage": 0.02, "truncate": 0.02, "error500": 0.02, "throttle": 0.0005}
     counts = {}
     lock = threading.Lock()
