@@ -22,7 +22,7 @@ Prints one JSON report; exit status 1 with one line per missed criterion on stde
 
 Usage: python3 Tests/Benchmarks/cluster.py [--pingate .build/release/pingate] [--rate 10] [--burst 10] [--seconds 10]
 """
-import argparse, http.client, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Soak"))
 import soak  # noqa: E402
@@ -295,16 +295,9 @@ def main():
         return 1
 
     soak.FaultyUpstream.faults = {}
-    upstream_port = soak.free_port()
-    upstream = soak.QuietServer(("127.0.0.1", upstream_port), soak.FaultyUpstream)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream, upstream_port = soak.start_upstream()
     folder = tempfile.mkdtemp(prefix="pingate-cluster-")
-    vault = os.path.join(folder, "cluster.pgv")
-    env = dict(os.environ, PINGATE_PASSPHRASE=soak.PASSPHRASE)
-    subprocess.run([args.pingate, "vault", "init", "--vault", vault], env=env, check=True, capture_output=True)
-    for name, value in (("api_key", soak.API_KEY), ("secret_key", soak.SECRET)):
-        subprocess.run([args.pingate, "vault", "set", name, "--vault", vault], env=env, input=value.encode(),
-                       check=True, capture_output=True)
+    vault, _ = soak.make_vault(args.pingate, folder, "cluster.pgv")
     redis = Redis(folder)
     try:
         report = {
