@@ -177,7 +177,8 @@ struct Cluster: Sendable {
                 var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
                 configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
                 configuration.drainTimeout = .seconds(5)
-                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .milliseconds(200))
+                // Generous: a loaded CI machine must not turn a slow answer into the fallback these tests do not expect.
+                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(5))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
                 let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger, clock: clock) { address in
