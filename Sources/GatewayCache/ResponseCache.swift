@@ -310,11 +310,14 @@ public final class ResponseCache: Sendable {
     ///   - now: Monotonic time.
     ///   - fill: Token from ``beginFill(target:now:)`` taken before the upstream request.
     ///   - attachment: What the server keeps beside the entry (for example the head it writes for hits).
+    ///   - maxLifetime: A further cap on the freshness lifetime (for example while invalidations from other
+    ///     instances cannot arrive).
     /// - Returns: `.stored`, or why not (`.superseded` when an invalidation raced the fill).
     @discardableResult
     public func store(
         target: String, profile: String, requestHeaders: HTTPFields, status: HTTPResponse.Status,
-        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken, attachment: (any Sendable)? = nil
+        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken, attachment: (any Sendable)? = nil,
+        maxLifetime: Duration? = nil
     ) -> StoreResult {
         let key = PrimaryKey(target: target, profile: profile)
         let response = ResponseDirectives(responseHeaders)
@@ -338,6 +341,7 @@ public final class ResponseCache: Sendable {
         {
             lifetime = min(lifetime, self.configuration.pendingTTL)
         }
+        if let maxLifetime { lifetime = min(lifetime, maxLifetime) }
         // Age (§4.2.3): corrected_age_value = age_value + response_delay.
         let responseDelay = fill.startedAt.map { max(.zero, now - $0) } ?? .zero
         let ageOrigin = now - .seconds(response.age) - responseDelay

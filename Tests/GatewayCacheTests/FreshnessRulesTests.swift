@@ -27,6 +27,21 @@ struct FreshnessRulesTests {
         #expect(cache.get("/api/pinning/abc", at: .at(2.1)).isStale)
     }
 
+    @Test func maxLifetimeCapsExplicitAndDefaultLifetimes() {
+        let cache = ResponseCache()
+        for target in ["/explicit", "/default"] {
+            let token = cache.beginFill(target: target)
+            let headers = target == "/explicit" ? fields(["Cache-Control": "max-age=3600"]) : HTTPFields()
+            let result = cache.store(
+                target: target, profile: "default", requestHeaders: HTTPFields(), status: .ok, responseHeaders: headers,
+                body: buffer("{}"), now: .zero, fill: token, maxLifetime: .seconds(2)
+            )
+            #expect(result == .stored)
+            #expect(cache.get(target, at: .at(1.9)).isFresh, "\(target)")
+            #expect(cache.get(target, at: .at(2.1)).isStale, "\(target)")
+        }
+    }
+
     @Test func expiresIsCappedByMaxTTLAndIgnoredWithMaxAge() {
         let cache = ResponseCache(configuration: .init(maxTTL: .seconds(60)))
         cache.put("/a", headers: fields(["Date": Self.date, "Expires": "Sun, 06 Nov 1994 09:49:37 GMT"]))

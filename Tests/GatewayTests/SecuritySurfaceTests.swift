@@ -1,6 +1,7 @@
 import FakeW3IPFS
 import Foundation
 import NIOCore
+import RedisTestSupport
 import Testing
 
 /// The security surface of the real `pingate` binary: remote listening only with `--allow-remote` and a token
@@ -195,5 +196,44 @@ struct SecuritySurfaceTests {
             #expect(!pingate.printed.contains(secret))
         }
         await fake.stop()
+    }
+
+    // MARK: - Redis credentials
+
+    @Test("a Redis password from the vault (redis.password_entry) connects; a password in --redis is never printed")
+    func redisPassword() async throws {
+        let password = "CANARY-REDIS-PW-5e6f7a"
+        let fixture = try Fixture(extraEntries: ["redis_pw": password])
+        let config = try fixture.folder.write("redis:\n  password_entry: redis_pw\n", to: "pingate.yaml")
+        try await RedisServerProcess.with(extraConfiguration: ["requirepass \(password)"]) { redis in
+            let pingate = try Self.serve([
+                "--vault", fixture.vault, "--config", config, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9",
+                "--redis", redis.url(),
+            ])
+            defer { pingate.terminate() }
+            _ = try await pingate.line(containing: "connected to Redis")
+            let metrics = try await HTTPReply.fetch(.GET, "http://127.0.0.1:\(try await pingate.listeningPort())/_pingate/metrics")
+            #expect(metrics.text.contains("pingate_redis_up 1"))
+            #expect(!metrics.text.contains(password))
+            pingate.signal(SIGTERM)
+            #expect(try await pingate.waitForExit() == 0)
+            #expect(!pingate.printed.contains(password), "the Redis password was printed")
+
+            let withURL = try Self.serve([
+                "--vault", fixture.vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9",
+                "--redis", redis.url(credentials: ":\(password)@"),
+            ])
+            defer { withURL.terminate() }
+            _ = try await withURL.line(containing: "connected to Redis")
+            withURL.signal(SIGTERM)
+            #expect(try await withURL.waitForExit() == 0)
+            #expect(!withURL.printed.contains(password), "the Redis password in the URL was printed")
+        }
+        let checked = try await PingateRun.pingate(
+            ["check-config", config], environment: ["PINGATE_REDIS_URL": "redis://:\(password)@127.0.0.1:6399/0"]
+        )
+        #expect(checked.status == 0, "\(checked.printed)")
+        #expect(checked.printed.contains("# env PINGATE_REDIS_URL"))
+        #expect(!checked.printed.contains(password), "check-config printed the Redis password")
     }
 }

@@ -35,6 +35,30 @@ struct SharedStateTests {
         }
     }
 
+    @Test("a faster budget takes effect at once: an arrival time stored under a slower configuration is lowered to an exhausted budget, not kept as a backlog")
+    func fasterBudgetAfterSlowOne() async throws {
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 1, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1.0 / 3600, burst: 1))
+            }) { (cluster: Cluster) async throws in
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 429)
+            }
+            try await Cluster.run(instances: 1, redis: redis.url(), configure: {
+                $0.cache = nil
+                $0.rateLimits = .init(upstream: RateBudget(rate: 1000, burst: 5))
+            }) { (cluster: Cluster) async throws in
+                // Exhausted at first; it refills at 1000/s, so within a few requests one is admitted.
+                var statuses: [Int] = []
+                for _ in 0..<20 where !statuses.contains(200) {
+                    statuses.append(try await cluster.send(.GET, Self.list, to: 0).status)
+                }
+                #expect(statuses.contains(200), "the budget of the slower configuration still held: \(statuses)")
+            }
+        }
+    }
+
     @Test("upstream pushback seen by one instance pauses every instance")
     func sharedPushback() async throws {
         try await RedisServerProcess.with { redis in
@@ -99,6 +123,23 @@ struct SharedStateTests {
         }
     }
 
+    @Test("Redis down, on_failure local: answers stored meanwhile are fresh for cache.ttl_pending only")
+    func redisDownShortLifetime() async throws {
+        let clock = ManualClock()
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 1, redis: redis.url(), clock: clock.gatewayClock, configure: { _ in }) { cluster in
+                try await redis.stop()
+                #expect(try await cluster.waitUntil(instance: 0) { metrics in metrics.contains("pingate_redis_up 0") })
+                #expect(try await cluster.send(.GET, Self.list, to: 0).status == 200)
+                #expect(try await cluster.send(.GET, Self.list, to: 0).headers["cache-status"] == ["pingate; hit"])
+                clock.advance(by: .milliseconds(2100))  // past ttl_pending (2 s), well within cache.ttl (30 s)
+                let after = try await cluster.send(.GET, Self.list, to: 0)
+                #expect(after.headers["cache-status"].first?.hasPrefix("pingate; fwd=stale") == true, "\(after.headers)")
+                #expect(cluster.upstream.requestCount == 2)
+            }
+        }
+    }
+
     @Test("Redis down, on_failure refuse: requests that need the upstream get 503 shared_state_unavailable; hits are still served")
     func redisDownRefuse() async throws {
         try await RedisServerProcess.with { redis in
@@ -122,7 +163,7 @@ struct Cluster: Sendable {
     let proxyURLs: [String]
 
     static func run(
-        instances: Int, redis: String, configure: @Sendable (inout GatewayConfiguration) -> Void,
+        instances: Int, redis: String, clock: GatewayClock = .system(), configure: @Sendable (inout GatewayConfiguration) -> Void,
         _ body: (Cluster) async throws -> Void
     ) async throws {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
@@ -136,10 +177,11 @@ struct Cluster: Sendable {
                 var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
                 configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
                 configuration.drainTimeout = .seconds(5)
-                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .milliseconds(200))
+                // Generous: a loaded CI machine must not turn a slow answer into the fallback these tests do not expect.
+                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(5))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
-                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger) { address in
+                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger, clock: clock) { address in
                     readyContinuation.yield(address)
                     readyContinuation.finish()
                 }

@@ -1,6 +1,7 @@
 import GatewayCache
 import NIOCore
 import NIOHTTP1
+import PingateCore
 
 /// pingate's own endpoints, under a prefix no upstream path uses: `/_pingate/…`. Answered by the same pipeline
 /// as every proxied request.

@@ -1,4 +1,5 @@
 import NIOCore
+import PingateCore
 import Synchronization
 
 /// `/_pingate/readyz`: ready when the vault is unlocked (it is, or pingate would not run), the listener is up, and

@@ -6,6 +6,8 @@ extension GatewayState {
     /// Stores a complete upstream answer (or a stored one freshened by a `304`) with the head hits will write, then
     /// ends the fill's flight: its followers share the answer when it was stored and does not vary on request
     /// fields (a fill superseded by a write must not reach requests that came after it), else they go upstream.
+    /// While shared state is configured but Redis is unreachable, other instances' invalidations cannot arrive: the
+    /// entry is then fresh for `cache.ttl_pending` at most.
     @discardableResult
     func storeAnswer(
         _ cache: ResponseCache, target: String, profile: String, requestHeaders: HTTPFields, status: HTTPResponse.Status,
@@ -18,7 +20,8 @@ extension GatewayState {
         let head = HitHead(status: status, fields: fields, allocator: allocator)
         let result = cache.store(
             target: target, profile: profile, requestHeaders: requestHeaders, status: status, responseHeaders: fields,
-            body: body, now: clock.now(), fill: token, attachment: head
+            body: body, now: clock.now(), fill: token, attachment: head,
+            maxLifetime: shared.flatMap { $0.isAvailable ? nil : cache.configuration.pendingTTL }
         )
         if let ticket {
             if result.isStored && fields[.vary] == nil {

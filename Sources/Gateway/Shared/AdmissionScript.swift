@@ -8,6 +8,9 @@
 ///   Returns `{now, status, delay, tats…}`: status -1 = paused by pushback (`delay` is what is left of the pause);
 ///   0 = admitted (every budget committed as if sent after `delay`; `tats` are the new arrival times); i > 0 =
 ///   refused by budget i (nothing is committed; `tats` are the current ones).
+///   A stored arrival time beyond what the budget as configured now can reach (`now + tolerance + interval + wait`)
+///   was set under a slower configuration before a reload: it is lowered to that bound, an exhausted budget that
+///   refills at the configured rate, instead of a backlog of the old one.
 /// - `pause`: KEYS[1] is the pause; ARGV: `pause`, its length. A later pause only ever extends an earlier one.
 enum AdmissionScript {
     static let source = """
@@ -27,12 +30,18 @@ enum AdmissionScript {
       return {now, -1, paused - now}
     end
     local n = #KEYS - 1
+    local maxWait = tonumber(ARGV[2])
     local tats = {}
     local slot = now
     local binding = 0
     for i = 1, n do
       local tau = tonumber(ARGV[2 + 2 * i])
+      local reach = now + tau + tonumber(ARGV[1 + 2 * i]) + maxWait
       local tat = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+      if tat > reach then
+        tat = reach
+        redis.call('SET', KEYS[i + 1], tat, 'PX', math.ceil((tat - now) / 1000) + 1000)
+      end
       tats[i] = tat
       local allowedAt = math.max(tat, now) - tau
       if allowedAt > slot then
@@ -40,7 +49,7 @@ enum AdmissionScript {
         binding = i
       end
     end
-    if slot - now > tonumber(ARGV[2]) then
+    if slot - now > maxWait then
       local refused = {now, binding, slot - now}
       for i = 1, n do refused[3 + i] = tats[i] end
       return refused

@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCache
 import NIOCore
+import PingateCore
 
 /// One invalidation as it travels between pingates on the shared channel:
 /// `{"i":"<instance>","s":"<scope>","p":["<path>",…]}`, or `{"i":"<instance>","all":true}` for a purge.
