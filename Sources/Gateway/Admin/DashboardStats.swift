@@ -1,5 +1,6 @@
 import GatewayCache
 import GatewayLimits
+import PingateCore
 
 /// `GET /_pingate/stats`: everything the dashboard (`/_pingate/`) and `pingate status` show, as one JSON object
 /// assembled on demand.
