@@ -105,6 +105,12 @@ final class TrafficWindow: Sendable {
         var budgetNames: [String] = []
         var recent = [RecentRequest?](repeating: nil, count: TrafficWindow.recentCapacity)
         var recentNext = 0
+        /// The second the last request ended in, and its bounds: most requests end in the same second as the one
+        /// before, and comparing two durations is far cheaper than dividing one into seconds.
+        var second: (number: Int64, start: Duration, end: Duration) = (.min, .zero, .zero)
+        /// The client of the last request and its slot: requests on one connection share one identity string, so
+        /// this usually spares hashing it.
+        var lastClient: (name: String, slot: Int)?
     }
 
     private let state = Mutex(State())
@@ -125,39 +131,48 @@ final class TrafficWindow: Sendable {
     ///   - wallClock: Unix time the answer ended.
     func record(_ record: ExchangeRecord, duration: Duration, now: Duration, wallClock: Double) {
         guard record.route != "admin" else { return }
-        let second = now.components.seconds
+        // What the lock needs, taken out first: the closure then captures a few values, not the whole record.
+        let latencyBucket = record.upstreamDuration.map { upstream in
+            LatencyBuckets.index(nanoseconds: upstream.components.seconds &* 1_000_000_000 &+ upstream.components.attoseconds / 1_000_000_000)
+        }
+        let wentUpstream = record.upstreamSentAt != nil
+        let cacheRole = record.cacheRole
+        let status = record.status
+        let client = record.client
+        let rejectingBudget = record.rejectingBudget
         let recent = RecentRequest(
-            time: wallClock, client: record.client, method: record.method, target: record.target, status: record.status,
+            time: wallClock, client: client, method: record.method, target: record.target, status: status,
             cacheStatus: record.cacheStatus, duration: duration
         )
         state.withLock { state in
+            if now < state.second.start || now >= state.second.end {
+                let number = now.components.seconds
+                state.second = (number, .seconds(number), .seconds(number + 1))
+            }
+            let second = state.second.number
             let slot = Self.slot(second, TrafficWindow.seriesSeconds)
             if state.series[slot].second != second { state.series[slot] = SecondCounts(second: second) }
             state.series[slot].requests &+= 1
-            let wentUpstream = record.upstreamSentAt != nil
             if wentUpstream { state.series[slot].upstream &+= 1 }
-            switch record.cacheRole {
+            switch cacheRole {
             case .hit:
                 state.series[slot].hits &+= 1
             case .missed(let collapsed):
                 state.series[slot].cacheMisses &+= 1
-                if wentUpstream || collapsed { state.series[slot].forwarded &+= 1 } else { Self.countRefusal(record.status, &state.series[slot]) }
+                if wentUpstream || collapsed { state.series[slot].forwarded &+= 1 } else { Self.countRefusal(status, &state.series[slot]) }
             case .none, .bypassed:
-                if wentUpstream { state.series[slot].forwarded &+= 1 } else { Self.countRefusal(record.status, &state.series[slot]) }
+                if wentUpstream { state.series[slot].forwarded &+= 1 } else { Self.countRefusal(status, &state.series[slot]) }
             }
 
             let minute = Self.slot(second, TrafficWindow.minuteSeconds)
             if state.minuteStamps[minute] != second { Self.clear(minute: minute, in: &state, for: second) }
-            if let upstream = record.upstreamDuration {
-                let nanoseconds = upstream.components.seconds &* 1_000_000_000 &+ upstream.components.attoseconds / 1_000_000_000
-                state.latency[minute * LatencyBuckets.count + LatencyBuckets.index(nanoseconds: nanoseconds)] &+= 1
-            }
-            let client = Self.clientSlot(record.client, in: &state)
-            state.clientTotals[client] &+= 1
-            state.clientRequests[minute * (TrafficWindow.maxClients + 1) + client] &+= 1
-            if let budget = record.rejectingBudget {
-                state.rejections[minute * TrafficWindow.maxBudgets + Self.budgetSlot(budget, in: &state)] &+= 1
-                state.clientRejections[minute * (TrafficWindow.maxClients + 1) + client] &+= 1
+            if let latencyBucket { state.latency[minute * LatencyBuckets.count + latencyBucket] &+= 1 }
+            let clientSlot = Self.clientSlot(client, in: &state)
+            state.clientTotals[clientSlot] &+= 1
+            state.clientRequests[minute * (TrafficWindow.maxClients + 1) + clientSlot] &+= 1
+            if let rejectingBudget {
+                state.rejections[minute * TrafficWindow.maxBudgets + Self.budgetSlot(rejectingBudget, in: &state)] &+= 1
+                state.clientRejections[minute * (TrafficWindow.maxClients + 1) + clientSlot] &+= 1
             }
 
             state.recent[state.recentNext] = recent
@@ -188,11 +203,18 @@ final class TrafficWindow: Sendable {
     }
 
     private static func clientSlot(_ client: String, in state: inout State) -> Int {
-        if let slot = state.clientSlots[client] { return slot }
-        guard state.clientNames.count < maxClients else { return maxClients }
-        let slot = state.clientNames.count
-        state.clientNames.append(client)
-        state.clientSlots[client] = slot
+        if let last = state.lastClient, last.name == client { return last.slot }
+        let slot: Int
+        if let known = state.clientSlots[client] {
+            slot = known
+        } else if state.clientNames.count < maxClients {
+            slot = state.clientNames.count
+            state.clientNames.append(client)
+            state.clientSlots[client] = slot
+        } else {
+            slot = maxClients
+        }
+        state.lastClient = (client, slot)
         return slot
     }
 
