@@ -37,12 +37,12 @@ struct VaultCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let file = try path.resolve()
-                let secret = try passphrase.resolve()
-                var contents = try VaultFile.open(at: file, passphrase: secret)
-                let value = try StandardInput.readSecret()
-                try contents.set(name, to: value)
-                try VaultFile.save(contents, to: file, passphrase: secret)
+                guard name != ClientTokenTable.entryName else {
+                    throw ValidationFailure("entry \(name) holds pingate's client tokens: use pingate token add|rm")
+                }
+                try VaultEdit.modify(path, passphrase) { contents in
+                    try contents.set(name, to: try StandardInput.readSecret())
+                }
                 print("stored \(name)")
             }
         }
@@ -69,11 +69,9 @@ struct VaultCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let file = try path.resolve()
-                let secret = try passphrase.resolve()
-                var contents = try VaultFile.open(at: file, passphrase: secret)
-                try contents.remove(name)
-                try VaultFile.save(contents, to: file, passphrase: secret)
+                try VaultEdit.modify(path, passphrase) { contents in
+                    try contents.remove(name)
+                }
                 print("removed \(name)")
             }
         }

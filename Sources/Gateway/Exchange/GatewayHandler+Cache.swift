@@ -8,12 +8,14 @@ import NIOHTTP1
 extension GatewayHandler {
     // MARK: - Hits
 
-    /// Answers from a fresh entry. With a per-client budget, a hit spends it (and may be refused).
+    /// Answers from a fresh entry. With a per-client budget or a token's own budget, a hit spends them (and may be
+    /// refused).
     func answerHit(_ entry: CachedResponse, age: Int, to request: Request) {
         request.stage = .answering
         let limiter = state.limiter
-        if limiter.configuration.client != nil {
-            switch limiter.admitClientOnly(client: request.decision.client, now: state.clock.now()) {
+        let tokenBudget = request.decision.token?.budget
+        if limiter.configuration.client != nil || tokenBudget != nil {
+            switch limiter.admitClientOnly(client: request.decision.client, token: tokenBudget, now: state.clock.now()) {
             case .rejected(let rejection):
                 request.record.rateLimit = "rejected:" + rejection.budget
                 state.metrics.rejected(budget: rejection.budget, client: rejection.client)
@@ -80,7 +82,7 @@ extension GatewayHandler {
     /// A GET miss (or stale entry): leads the fill of its target, or waits for the one in progress.
     func join(_ request: Request, reason: CacheStatus.ForwardReason, stale: CachedResponse?) {
         guard let context else { return }
-        let key = FlightKey(target: request.decision.target, profile: request.decision.route.name)
+        let key = FlightKey(target: request.decision.target, profile: request.decision.cacheProfile)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let waiting = NIOLoopBound(request, eventLoop: context.eventLoop)
         let role = state.flights.join(key) { outcome in
@@ -90,7 +92,7 @@ extension GatewayHandler {
         case .leader(let ticket):
             // A join that lost a race with a completion leads a new flight: the answer may be stored already.
             if let cache = state.cache, case .fresh(let entry, let age) = cache.lookup(
-                target: request.decision.target, profile: request.decision.route.name, now: state.clock.now(), countsMiss: false,
+                target: request.decision.target, profile: request.decision.cacheProfile, now: state.clock.now(), countsMiss: false,
                 headerValue: { name in request.head.headers.first(name: name.canonicalName) }
             ) {
                 state.flights.abandon(ticket)
@@ -182,7 +184,7 @@ extension GatewayHandler {
         fields[.contentLength] = String(body.readableBytes)
         let stored = HitHead(status: status, fields: fields, allocator: context?.channel.allocator ?? ByteBufferAllocator())
         let result = cache.store(
-            target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
+            target: request.decision.target, profile: request.decision.cacheProfile, requestHeaders: HTTPFields(request.head.headers),
             status: status, responseHeaders: fields, body: body, now: state.clock.now(), fill: fill.token, attachment: stored
         )
         guard let ticket = fill.ticket else { return result.isStored }

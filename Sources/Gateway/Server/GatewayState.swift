@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Vault
 
 /// What every connection of one running gateway shares: settings, cache, limiter, upstream pool, observability.
 final class GatewayState: Sendable {
@@ -37,6 +38,10 @@ final class GatewayState: Sendable {
     let logger: Logger
     /// The circuit breaker of each upstream.
     let breakers: UpstreamBreakers
+    /// Failed token checks per source (client address or unix uid).
+    let failedAttempts = FailedAttemptLimiter()
+    /// Digests of the `--access-token-file` tokens (compared like client tokens, in constant time).
+    let fileTokenDigests: [TokenDigest]
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
@@ -54,6 +59,7 @@ final class GatewayState: Sendable {
         self.credentials = credentials
         self.metrics = metrics
         self.pool = pool
+        self.fileTokenDigests = configuration.access.accessTokens.map { TokenDigest(of: SecretValue(bytes: $0)) }
     }
 
     // MARK: - Bookkeeping

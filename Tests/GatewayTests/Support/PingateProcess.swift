@@ -6,6 +6,9 @@ final class PingateProcess: Sendable {
     private let process: Process
     private let output = Mutex<String>("")
     private let lineWaiters = Mutex<[(String, CheckedContinuation<String?, Never>)]>([])
+    /// The output pipe reached its end. Set and read while holding `lineWaiters`' lock, so a waiter is either
+    /// added before it is set (and resumed then) or sees it.
+    private let outputClosed = Mutex(false)
 
     /// Path of the `pingate` executable built next to the test bundle.
     static var executable: URL {
@@ -35,6 +38,7 @@ final class PingateProcess: Sendable {
             if data.isEmpty {
                 handle.readabilityHandler = nil
                 let pending = self.lineWaiters.withLock { waiters -> [(String, CheckedContinuation<String?, Never>)] in
+                    self.outputClosed.withLock { $0 = true }
                     defer { waiters.removeAll() }
                     return waiters
                 }
@@ -75,12 +79,23 @@ final class PingateProcess: Sendable {
                 continuation.resume(returning: String(existing))
                 return
             }
-            if !process.isRunning && output.withLock({ _ in true }) {
-                lineWaiters.withLock { $0.append((needle, continuation)) }
-                return
+            let closed = lineWaiters.withLock { waiters -> Bool in
+                if outputClosed.withLock({ $0 }) { return true }
+                waiters.append((needle, continuation))
+                return false
             }
-            lineWaiters.withLock { $0.append((needle, continuation)) }
+            if closed {
+                // Nothing more will arrive: look once more at the whole output.
+                let line = output.withLock { text in text.split(separator: "\n").first { $0.contains(needle) } }
+                continuation.resume(returning: line.map(String.init))
+            }
         }
+    }
+
+    /// Waits until the process closed its output (it ended, or closed stdout and stderr), then returns all of it.
+    func finishedOutput() async -> String {
+        _ = await line(containing: "\u{0}")  // never printed: resumes at the end of the output
+        return printed
     }
 
     /// The port from the `pingate listening` line.
