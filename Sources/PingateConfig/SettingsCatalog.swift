@@ -45,7 +45,7 @@ public enum SettingsCatalog {
         .list("allowed_origins", \.allowedOrigins, .origin, default: "", flag: "allow-origin", repeatable: true,
               "Browser Origins allowed to call pingate (CORS); '*' allows any."),
         .value("auth.require_token", \.auth.requireToken, ValueSyntax<Bool>.bool.optional, default: nil,
-               derived: "off on loopback and unix sockets, on with allow_remote", flag: "require-token", inverted: "no-require-token",
+               derived: "off on loopback and unix sockets, on with allow_remote or access_token_file", flag: "require-token", inverted: "no-require-token",
                "Refuse requests that carry no client token."),
         .fileOnly("profiles", default: "{}", "Named credential sets for tokens: {profile: {header: vault entry}} (file only).",
                   render: { FileSections.render(profiles: $0.profiles) }),
