@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Targeted cache fields (CDN-Cache-Control, RFC 9213) are structured Dictionaries (RFC 9651).
+        .package(url: "https://github.com/apple/swift-http-structured-headers.git", from: "1.7.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -53,11 +55,13 @@ let package = Package(
                 "PingateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GatewayLimits",
+            dependencies: ["PingateCore"],
             swiftSettings: swiftSettings
         ),
 
@@ -101,7 +105,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Vault", "GatewayCache", "GatewayLimits", "PingateCore",
+                "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "RedisClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -134,14 +138,36 @@ let package = Package(
         .executableTarget(name: "pingate", dependencies: ["PingateCLI"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache"], swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits"], swiftSettings: swiftSettings),
-        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore"], swiftSettings: swiftSettings),
+        // What the test targets share: bounded waits, the process runner, fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore", "TestSupport"], swiftSettings: swiftSettings),
+        .target(
+            name: "RedisTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/RedisTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
-                "RedisClient",
+                "RedisClient", "RedisTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -152,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "FakeW3IPFSTests",
             dependencies: [
-                "FakeW3IPFS", "Vault",
+                "FakeW3IPFS", "Vault", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -160,9 +186,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PingateCLITests",
+            dependencies: [
+                "PingateCLI", "Vault", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport", "RedisTestSupport", "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -32,12 +32,23 @@ public final class FakeW3IPFSState: Sendable {
         var faults = Faults()
         var waiters: [LogWaiter] = []
         var nextWaiterID = 0
+        var arrivals = 0
+
+        /// Removes and returns the waiters whose count is reached.
+        mutating func takeSatisfiedWaiters() -> [LogWaiter] {
+            let (logged, arrived) = (requests.count, arrivals)
+            let satisfied = waiters.filter { $0.count <= ($0.arrivals ? arrived : logged) }
+            waiters.removeAll { $0.count <= ($0.arrivals ? arrived : logged) }
+            return satisfied
+        }
     }
 
-    /// A task suspended in ``waitForRequests(count:)``.
+    /// A task suspended in ``waitForRequests(count:within:)``.
     private struct LogWaiter {
         let id: Int
         let count: Int
+        /// Counts ``arrivals`` instead of recorded requests.
+        let arrivals: Bool
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -80,10 +91,47 @@ public final class FakeW3IPFSState: Sendable {
     ///
     /// For requests whose client gets no answer to wait for (it went away mid-upload, or a proxy
     /// in front cut it off): the fake records such a request once its body stream has ended.
-    /// Returns early, with the log as it is, when the waiting task is cancelled.
-    /// - Parameter count: Number of records to wait for (counted since the last ``resetLog()``).
+    /// - Parameters:
+    ///   - count: Number of records to wait for (counted since the last ``resetLog()``).
+    ///   - timeout: How long to wait at most.
     /// - Returns: ``requests`` at that moment.
-    public func waitForRequests(count: Int) async -> [RecordedRequest] {
+    /// - Throws: ``RequestLogTimeout`` when the log is still short after `timeout` (or the waiting task is cancelled).
+    public func waitForRequests(count: Int, within timeout: Duration = .seconds(30)) async throws -> [RecordedRequest] {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.untilLogged(count: count) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        let log = self.requests
+        guard log.count >= count else { throw RequestLogTimeout(expected: count, seen: log.count, waited: timeout) }
+        return log
+    }
+
+    /// Requests whose head has arrived since the last ``resetLog()``, answered or not (an upload still streaming
+    /// counts here before it is in ``requests``).
+    public var arrivals: Int {
+        self.storage.withLock { $0.arrivals }
+    }
+
+    /// Wait until `count` request heads have arrived (see ``arrivals``).
+    /// - Parameters:
+    ///   - count: Number of arrivals to wait for (counted since the last ``resetLog()``).
+    ///   - timeout: How long to wait at most.
+    /// - Throws: ``RequestLogTimeout`` when fewer have arrived after `timeout`.
+    public func waitForArrivals(count: Int, within timeout: Duration = .seconds(30)) async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.untilLogged(count: count, arrivals: true) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        let seen = self.arrivals
+        guard seen >= count else { throw RequestLogTimeout(expected: count, seen: seen, waited: timeout) }
+    }
+
+    /// Returns once the log (or the arrivals) hold `count` requests, or when the waiting task is cancelled.
+    private func untilLogged(count: Int, arrivals: Bool = false) async {
         let id = self.storage.withLock { storage in
             defer { storage.nextWaiterID += 1 }
             return storage.nextWaiterID
@@ -91,8 +139,8 @@ public final class FakeW3IPFSState: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.storage.withLock { storage in
-                    if storage.requests.count >= count || Task.isCancelled { return true }
-                    storage.waiters.append(LogWaiter(id: id, count: count, continuation: continuation))
+                    if (arrivals ? storage.arrivals : storage.requests.count) >= count || Task.isCancelled { return true }
+                    storage.waiters.append(LogWaiter(id: id, count: count, arrivals: arrivals, continuation: continuation))
                     return false
                 }
                 if resumeNow { continuation.resume() }
@@ -104,12 +152,14 @@ public final class FakeW3IPFSState: Sendable {
             }
             waiter?.continuation.resume()
         }
-        return self.requests
     }
 
     /// Forget the request log (pins, faults and the arrival counter stay).
     public func resetLog() {
-        self.storage.withLock { $0.requests.removeAll() }
+        self.storage.withLock { storage in
+            storage.requests.removeAll()
+            storage.arrivals = 0
+        }
     }
 
     // MARK: - Faults
@@ -161,22 +211,22 @@ public final class FakeW3IPFSState: Sendable {
     // MARK: - Serving (internal)
 
     func admit() -> Admission {
-        self.storage.withLock { storage in
+        let (admission, satisfied) = self.storage.withLock { storage in
             let sequence = storage.nextRequestSequence
             storage.nextRequestSequence += 1
+            storage.arrivals += 1
             let faults = storage.faults
             let forced = storage.faults.takeForcedResponse()
-            return Admission(sequence: sequence, faults: faults, forcedResponse: forced)
+            return (Admission(sequence: sequence, faults: faults, forcedResponse: forced), storage.takeSatisfiedWaiters())
         }
+        for waiter in satisfied { waiter.continuation.resume() }
+        return admission
     }
 
     func record(_ request: RecordedRequest) {
         let satisfied = self.storage.withLock { storage -> [LogWaiter] in
             storage.requests.append(request)
-            let count = storage.requests.count
-            let satisfied = storage.waiters.filter { $0.count <= count }
-            storage.waiters.removeAll { $0.count <= count }
-            return satisfied
+            return storage.takeSatisfiedWaiters()
         }
         for waiter in satisfied {
             waiter.continuation.resume()

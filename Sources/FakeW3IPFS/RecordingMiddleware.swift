@@ -5,7 +5,7 @@ import Hummingbird
 /// checks the credential headers, and turns every failure into the JSON error envelope.
 ///
 /// Order per request: count it as arrived → forced response? → credentials → route → read any
-/// unread body → record → optional delay → extra headers → answer (bodiless for HEAD).
+/// unread body → record → gate → optional delay → extra headers → answer (bodiless for HEAD).
 struct RecordingMiddleware: RouterMiddleware {
     typealias Context = FakeRequestContext
 
@@ -58,10 +58,19 @@ struct RecordingMiddleware: RouterMiddleware {
         }
         self.state.record(self.makeRecord(request, sequence: admission.sequence, tap: tap, status: response.status.code))
 
+        if let gate = admission.faults.gate {
+            await gate.pass()
+        }
         if let delay = admission.faults.responseDelay {
             try? await Task.sleep(for: delay)
         }
         Self.apply(admission.faults.extraResponseHeaders, to: &response)
+        if admission.faults.answersConditionalGETs, request.method == .get, Self.isNotModified(request.headers, response.headers),
+           (200..<300).contains(response.status.code) {
+            var headers = response.headers
+            headers[.contentLength] = nil
+            response = Response(status: .notModified, headers: headers)
+        }
         if request.method == .head {
             response = response.createHeadResponse()
         }
@@ -91,6 +100,24 @@ struct RecordingMiddleware: RouterMiddleware {
             fileSHA256: summary.fileSHA256,
             responseStatus: status
         )
+    }
+
+    /// Whether the request's validators match the answer's (`If-None-Match` by weak comparison, else an
+    /// `If-Modified-Since` equal to `Last-Modified`).
+    static func isNotModified(_ request: HTTPFields, _ response: HTTPFields) -> Bool {
+        func opaque(_ tag: some StringProtocol) -> String {
+            let trimmed = String(tag).trimmingSpaces()
+            return trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+        }
+        let conditions = request[values: .ifNoneMatch]
+        if !conditions.isEmpty {
+            guard let etag = response[.eTag].map({ opaque($0) }) else { return false }
+            return conditions.contains { line in
+                line.split(separator: ",").contains { member in String(member).trimmingSpaces() == "*" || opaque(member) == etag }
+            }
+        }
+        guard let since = request[.ifModifiedSince], let modified = response[.lastModified] else { return false }
+        return since.trimmingSpaces() == modified.trimmingSpaces()
     }
 
     /// Replace fields the fake set under the same names, then append every extra line in order.

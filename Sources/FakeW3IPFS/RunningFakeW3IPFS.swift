@@ -31,7 +31,9 @@ public final class RunningFakeW3IPFS: Sendable {
 
     /// Stop accepting connections, let in-flight requests finish, close idle keep-alive
     /// connections, and return once the listener is closed. Safe to call more than once.
+    /// A gate in the current faults is opened first: held answers are in flight too.
     public func stop() async {
+        self.state.faults.gate?.open()
         await self.serviceGroup.triggerGracefulShutdown()
         await self.runTask.value
     }

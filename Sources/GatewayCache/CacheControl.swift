@@ -88,6 +88,10 @@ public struct CacheControl: Sendable, Hashable {
     public var sharedMaxAge: Int? { self.deltaSeconds("s-maxage") }
     /// `stale-if-error` in seconds (RFC 5861).
     public var staleIfError: Int? { self.deltaSeconds("stale-if-error") }
+    /// `stale-while-revalidate` in seconds (RFC 5861).
+    public var staleWhileRevalidate: Int? { self.deltaSeconds("stale-while-revalidate") }
+    /// `must-understand` (RFC 9111 §5.2.2.3): store only if the status code is understood.
+    public var mustUnderstand: Bool { self.contains("must-understand") }
 
     // MARK: - Parser
 

@@ -9,6 +9,8 @@ import HTTPTypes
 /// - `.forwarded(.bypass)` → `pingate; fwd=bypass` (request `no-store`, uncacheable method)
 /// - `.forwarded(.stale, stored: true)` → `pingate; fwd=stale; stored` (entry expired / `no-cache`)
 /// - `.forwarded(.request, stored: true)` → `pingate; fwd=request; stored` (client `no-cache`)
+/// - `.hitWhileRevalidating` → `pingate; hit; fwd=stale` (served stale while a background refresh runs)
+/// - a revalidation: `pingate; fwd=stale; fwd-status=304`, or `…; fwd-status=200; stored` when replaced
 public struct CacheStatus: Sendable, Hashable, CustomStringConvertible {
     /// RFC 9211 §2.2 forward reasons.
     public enum ForwardReason: String, Sendable, Hashable {
@@ -69,6 +71,9 @@ public struct CacheStatus: Sendable, Hashable, CustomStringConvertible {
 
     /// `pingate; hit`.
     public static let hit = CacheStatus(isHit: true)
+
+    /// `pingate; hit; fwd=stale`: a stale entry served at once while a background refresh runs (RFC 5861).
+    public static let hitWhileRevalidating = CacheStatus(isHit: true, forward: .stale)
 
     /// `pingate; fwd=<reason>[; stored][; collapsed]`.
     public static func forwarded(_ reason: ForwardReason, stored: Bool = false, collapsed: Bool = false) -> CacheStatus {

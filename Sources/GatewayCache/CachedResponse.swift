@@ -19,8 +19,17 @@ public final class CachedResponse: Sendable {
     public let expiresAt: Duration
     /// Stored from a `no-cache` response: must never be served without going upstream.
     public let mustRevalidate: Bool
+    /// `must-revalidate`, `proxy-revalidate` or `s-maxage`: once stale, never served without revalidation, not
+    /// even while revalidating or on error.
+    public let forbidsStale: Bool
     /// Latest time this entry may be served stale because upstream failed; `nil` = never.
     public let staleIfErrorUntil: Duration?
+    /// Latest time this entry may be served stale while one background refresh runs; `nil` = never.
+    public let staleWhileRevalidateUntil: Duration?
+    /// The stored `ETag`, sent as `If-None-Match` to revalidate.
+    public let entityTag: EntityTag?
+    /// The stored `Last-Modified` value as received, sent as `If-Modified-Since` to revalidate.
+    public let lastModified: String?
     /// Bytes charged against ``ResponseCache/Configuration/maxBytes``.
     public let cost: Int
 
@@ -31,8 +40,8 @@ public final class CachedResponse: Sendable {
 
     init(
         status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, attachment: (any Sendable)?, storedAt: Duration,
-        ageOrigin: Duration, expiresAt: Duration, mustRevalidate: Bool, staleIfErrorUntil: Duration?,
-        costBeyondBody: Int, vary: VarySelector
+        ageOrigin: Duration, expiresAt: Duration, mustRevalidate: Bool, forbidsStale: Bool, staleIfErrorUntil: Duration?,
+        staleWhileRevalidateUntil: Duration?, entityTag: EntityTag?, costBeyondBody: Int, vary: VarySelector
     ) {
         var fields = headers
         fields[.age] = nil
@@ -44,7 +53,11 @@ public final class CachedResponse: Sendable {
         self.ageOrigin = ageOrigin
         self.expiresAt = expiresAt
         self.mustRevalidate = mustRevalidate
+        self.forbidsStale = forbidsStale
         self.staleIfErrorUntil = staleIfErrorUntil
+        self.staleWhileRevalidateUntil = staleWhileRevalidateUntil
+        self.entityTag = entityTag
+        self.lastModified = fields[values: .lastModified].first
         self.cost = body.readableBytes + Self.fieldBytes(fields) + costBeyondBody
         self.vary = vary
     }
@@ -69,8 +82,27 @@ public final class CachedResponse: Sendable {
 
     /// Whether the entry may be served because upstream failed (stale-if-error window).
     public func isUsableOnError(at now: Duration) -> Bool {
-        guard let deadline = self.staleIfErrorUntil else { return false }
+        guard let deadline = self.staleIfErrorUntil, !self.forbidsStale, !self.mustRevalidate else { return false }
         return now <= deadline
+    }
+
+    /// Whether the stale entry may be served at once while one background refresh runs (stale-while-revalidate
+    /// window).
+    public func isUsableWhileRevalidating(at now: Duration) -> Bool {
+        guard let deadline = self.staleWhileRevalidateUntil, !self.forbidsStale, !self.mustRevalidate else { return false }
+        return now <= deadline
+    }
+
+    /// Whether a conditional request can revalidate the entry (it has an `ETag` or a `Last-Modified`).
+    public var hasValidator: Bool { self.entityTag != nil || self.lastModified != nil }
+
+    /// The fields that revalidate this entry (RFC 9111 §4.3.1): `If-None-Match` with its entity tag and
+    /// `If-Modified-Since` with its `Last-Modified`, each when stored.
+    public var validatorFields: [(String, String)] {
+        var fields: [(String, String)] = []
+        if let entityTag { fields.append(("If-None-Match", entityTag.description)) }
+        if let lastModified { fields.append(("If-Modified-Since", lastModified)) }
+        return fields
     }
 
     /// Remaining freshness in whole seconds (negative once stale), for `Cache-Status; ttl=`.

@@ -1,6 +1,6 @@
 /// Why a response was not stored.
 public enum NotStoredReason: String, Sendable, Hashable {
-    /// Status not in ``ResponseCache/Configuration/cacheableStatuses``.
+    /// A status the cache never stores (`206`, `304`, 1xx), or one not in ``ResponseCache/Configuration/cacheableStatuses`` without explicit freshness.
     case uncacheableStatus
     /// `Cache-Control: no-store`.
     case noStore
@@ -12,6 +12,6 @@ public enum NotStoredReason: String, Sendable, Hashable {
     case varyUnmatchable
     /// Body above ``ResponseCache/Configuration/maxObjectBytes`` (or the entry above `maxBytes`).
     case tooLarge
-    /// An invalidation or purge touching the target happened after ``ResponseCache/beginFill(target:)``.
+    /// An invalidation or purge touching the target happened after ``ResponseCache/beginFill(target:now:)``.
     case superseded
 }

@@ -3,9 +3,12 @@ extension ResponseCache {
     public struct Configuration: Sendable {
         // MARK: - Freshness
 
-        /// Longest time an entry is fresh. Upstream `s-maxage`/`max-age` can only shorten it.
+        /// Heuristic lifetime of responses that state no freshness of their own (no `s-maxage`, `max-age` or
+        /// `Expires`), for the statuses in ``cacheableStatuses``. `.zero`: such responses are stored already stale.
         public var defaultTTL: Duration = .seconds(30)
-        /// TTL (also capped by `defaultTTL`) of a pin-detail response whose `data.status` is not final.
+        /// Cap on the lifetimes responses state explicitly (`s-maxage`, `max-age`, `Expires - Date`).
+        public var maxTTL: Duration = .seconds(86_400)
+        /// Lifetime cap of a pin-detail response whose `data.status` is not final (caps explicit lifetimes too).
         public var pendingTTL: Duration = .seconds(2)
         /// Whether pin-detail responses get `pendingTTL` while their pin is still in progress.
         public var statusAwareFreshness = true
@@ -19,14 +22,19 @@ extension ResponseCache {
         public var pinDetailPrefix = "/api/pinning/"
         /// … where that segment is not one of these collection/action names.
         public var nonDetailSegments: Set<String> = ["pins", "unpin", "pinByHash"]
-        /// How long past expiry an entry may still be served when upstream fails (RFC 5861).
-        /// `.zero` turns stale-if-error off. An upstream `stale-if-error=N` can only shorten it,
-        /// and `must-revalidate`/`proxy-revalidate`/`no-cache` responses never qualify.
+        /// How long past expiry an entry may still be served when upstream fails (RFC 5861), for responses
+        /// without their own `stale-if-error=N` (which wins). `.zero`: off. `must-revalidate`,
+        /// `proxy-revalidate`, `s-maxage` and `no-cache` responses never qualify.
         public var staleIfError: Duration = .zero
+        /// How long past expiry an entry may still be served at once while one background refresh runs
+        /// (RFC 5861), for responses without their own `stale-while-revalidate=N` (which wins). `.zero`: off.
+        /// The same responses as for ``staleIfError`` never qualify.
+        public var staleWhileRevalidate: Duration = .zero
 
         // MARK: - What is stored
 
-        /// Response status codes that may be stored.
+        /// Statuses stored under the ``defaultTTL`` heuristic. A response with explicit freshness is storable for
+        /// every status RFC 9111 §3 allows (any final status but `206` and `304`).
         public var cacheableStatuses: Set<Int> = [200]
         /// Memory bound: body + headers + key + `entryOverhead` over all entries.
         public var maxBytes = 64 * 1024 * 1024
@@ -54,13 +62,15 @@ extension ResponseCache {
 
         /// Convenience initialiser for the most commonly changed values.
         /// - Parameters:
-        ///   - defaultTTL: Longest freshness lifetime.
+        ///   - defaultTTL: Heuristic freshness lifetime.
         ///   - pendingTTL: Freshness lifetime of in-progress pin details.
         ///   - statusAwareFreshness: Enables `pendingTTL`.
         ///   - maxBytes: Total memory bound.
         ///   - maxObjectBytes: Largest storable body.
-        ///   - cacheableStatuses: Storable status codes.
+        ///   - cacheableStatuses: Statuses stored under the heuristic lifetime.
         ///   - staleIfError: Stale-if-error window (`.zero` = off).
+        ///   - maxTTL: Cap on explicit lifetimes.
+        ///   - staleWhileRevalidate: Stale-while-revalidate window (`.zero` = off).
         public init(
             defaultTTL: Duration = .seconds(30),
             pendingTTL: Duration = .seconds(2),
@@ -68,7 +78,9 @@ extension ResponseCache {
             maxBytes: Int = 64 * 1024 * 1024,
             maxObjectBytes: Int = 1024 * 1024,
             cacheableStatuses: Set<Int> = [200],
-            staleIfError: Duration = .zero
+            staleIfError: Duration = .zero,
+            maxTTL: Duration = .seconds(86_400),
+            staleWhileRevalidate: Duration = .zero
         ) {
             self.defaultTTL = defaultTTL
             self.pendingTTL = pendingTTL
@@ -77,6 +89,8 @@ extension ResponseCache {
             self.maxObjectBytes = maxObjectBytes
             self.cacheableStatuses = cacheableStatuses
             self.staleIfError = staleIfError
+            self.maxTTL = maxTTL
+            self.staleWhileRevalidate = staleWhileRevalidate
         }
     }
 }

@@ -13,17 +13,26 @@ import Synchronization
 /// the headers the response's `Vary` names. HEAD is answered from the GET entry: the key ignores
 /// the method.
 ///
+/// ## Freshness (RFC 9111 §4.2)
+/// A response's lifetime is its own explicit one (`s-maxage`, `max-age`, `Expires - Date`; see
+/// ``ResponseDirectives``, which also picks `Pingate-Cache-Control` or `CDN-Cache-Control` over `Cache-Control`),
+/// capped by ``Configuration/maxTTL``; without one, ``Configuration/defaultTTL`` for the statuses in
+/// ``Configuration/cacheableStatuses``. In-progress pin details are further capped by ``Configuration/pendingTTL``.
+/// Its age starts at the upstream `Age` plus the response delay (§4.2.3 `corrected_age_value`); the apparent age
+/// from `Date` is not used, as pingate's clock and the upstream's need not agree.
+///
 /// ## Server flow (GET/HEAD)
-/// 1. ``requestDirectives(_:)``: `.bypass` → forward, `Cache-Status: pingate; fwd=bypass`.
-/// 2. `.normal`: ``lookup(target:profile:requestHeaders:now:)``; `.fresh` → serve with `Age` and
-///    `pingate; hit`. `.stale`/`.miss` (or `.refresh`, which skips the lookup) → go upstream,
-///    coalescing with ``SingleFlight``.
-/// 3. Before the upstream request: ``beginFill(target:)``.
-/// 4. On response headers: ``storability(status:responseHeaders:contentLength:)``; if
+/// 1. ``plan(method:target:profile:cacheControl:pragma:conditions:now:headerValue:)``: serve an entry (fresh, or
+///    stale within its stale-while-revalidate window, then refreshing it in the background), fill (go upstream
+///    and store, coalescing with ``SingleFlight``; a stale entry with a validator is revalidated), or forward.
+/// 2. Before the upstream request: ``beginFill(target:now:)``.
+/// 3. On response headers: ``storability(status:responseHeaders:contentLength:)``; if
 ///    `.doNotStore`, stream through (and call ``remove(target:profile:requestHeaders:)`` so a
 ///    superseded entry is not served again); else buffer, checking
 ///    ``isWithinObjectLimit(_:)`` as bytes arrive, then
-///    ``store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:)``.
+///    ``store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:attachment:)``.
+///    A `304` to a revalidation: ``freshenedFields(of:notModified:)``, then store those fields with the stored
+///    body.
 ///
 /// ## Writes
 /// After any response to an unsafe method (``isUnsafe(_:)``), call
@@ -32,9 +41,9 @@ public final class ResponseCache: Sendable {
     /// The configuration in force.
     public let configuration: Configuration
 
-    private let scopes: ScopeResolver
+    let scopes: ScopeResolver
     private let pinStatus: PinStatusClassifier
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     /// What invalidations remember so in-flight fills can be judged later.
     enum InvalidationEvent: Sendable {
@@ -153,6 +162,58 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Decides a GET or HEAD request in one lock: the request's own directives, then the lookup.
+    ///
+    /// - `Cache-Control: no-store` → forward (`fwd=bypass`); `If-Match`/`If-Unmodified-Since` are the origin's
+    ///   to evaluate → forward (`fwd=bypass`).
+    /// - `no-cache`/`max-age=0`/`Pragma: no-cache` → fill without coalescing (`fwd=request`).
+    /// - A fresh entry, or a stale one within its stale-while-revalidate window, is served (counted as a hit);
+    ///   a request for several ranges of a stored `200` is forwarded instead (`fwd=request`).
+    /// - Otherwise a GET fills (`fwd=stale` with the stale entry, or `fwd=miss`), a HEAD is forwarded, and a GET
+    ///   with a `Range` is forwarded so that a partial answer is never stored.
+    /// - Parameters:
+    ///   - method: GET or HEAD (HEAD ignores `Range`, RFC 9110 §14.2).
+    ///   - target: Path and query exactly as sent.
+    ///   - profile: Credential profile name the request maps to.
+    ///   - cacheControl: The request's `Cache-Control` lines.
+    ///   - pragma: The request's `Pragma` lines.
+    ///   - conditions: The request's preconditions and range.
+    ///   - now: Monotonic time.
+    ///   - headerValue: Request header values, for `Vary`.
+    public func plan(
+        method: HTTPRequest.Method, target: String, profile: String, cacheControl: [String], pragma: [String],
+        conditions: ConditionalRequest, now: Duration, headerValue: (HTTPField.Name) -> String?
+    ) -> CachePlan {
+        let isGET = method == .get
+        let ranged = isGET && conditions.range != nil
+        switch self.requestDirectives(cacheControl: cacheControl, pragma: pragma) {
+        case .bypass:
+            return .forward(.forwarded(.bypass), stale: nil)
+        case .refresh:
+            return isGET && !ranged ? .fill(.request, stale: nil, coalesce: false) : .forward(.forwarded(.request), stale: nil)
+        case .normal:
+            if conditions.hasOriginPreconditions { return .forward(.forwarded(.bypass), stale: nil) }
+        }
+        let key = PrimaryKey(target: target, profile: profile)
+        return self.state.withLock { state -> CachePlan in
+            guard let slot = state.table.find(key, headerValue: headerValue) else {
+                state.statistics.misses += 1
+                return ranged || !isGET ? .forward(.forwarded(.miss), stale: nil) : .fill(.miss, stale: nil, coalesce: true)
+            }
+            let entry = state.table.entry(at: slot)
+            let fresh = entry.isFresh(at: now)
+            let servable = fresh || entry.isUsableWhileRevalidating(at: now)
+            if servable, !(ranged && conditions.hasMultipleRanges && entry.status == .ok) {
+                state.table.touch(slot)
+                state.statistics.hits += 1
+                return .serve(entry, age: entry.age(at: now), refresh: !fresh)
+            }
+            state.statistics.misses += 1
+            if servable { return .forward(.forwarded(.request), stale: entry) }
+            return ranged || !isGET ? .forward(.forwarded(.stale), stale: entry) : .fill(.stale, stale: entry, coalesce: true)
+        }
+    }
+
     /// Whether a fill that began with `token` may still store (no invalidation covering its target since).
     public func isCurrent(_ token: FillToken) -> Bool {
         self.state.withLock { Self.fillIsCurrent(token, in: $0) }
@@ -182,34 +243,62 @@ public final class ResponseCache: Sendable {
     ///   - status: Upstream status.
     ///   - responseHeaders: Upstream headers.
     ///   - contentLength: `Content-Length` if known; larger than `maxObjectBytes` → `.tooLarge`.
+    ///
+    /// Storable (RFC 9111 §3): a final status other than `206` and `304` with explicit freshness, or a status in
+    /// ``Configuration/cacheableStatuses`` (heuristic freshness); with `must-understand`, only statuses this cache
+    /// understands, and then `no-store` is overridden. Never: `no-store`, `private` (also with field names),
+    /// `Set-Cookie`, `Vary: *`, too large.
     public func storability(status: HTTPResponse.Status, responseHeaders: HTTPFields, contentLength: Int?) -> Storability {
-        guard self.configuration.cacheableStatuses.contains(status.code) else { return .doNotStore(.uncacheableStatus) }
+        self.storability(status: status, response: ResponseDirectives(responseHeaders), responseHeaders: responseHeaders, contentLength: contentLength)
+    }
+
+    private func storability(
+        status: HTTPResponse.Status, response: ResponseDirectives, responseHeaders: HTTPFields, contentLength: Int?
+    ) -> Storability {
+        let code = status.code
+        let directives = response.directives
+        guard code >= 200, code != 206, code != 304 else { return .doNotStore(.uncacheableStatus) }
+        if directives.mustUnderstand {
+            guard Self.understoodStatuses.contains(code) else { return .doNotStore(.uncacheableStatus) }
+        } else if directives.noStore {
+            return .doNotStore(.noStore)
+        }
+        guard response.explicitLifetime != nil || self.configuration.cacheableStatuses.contains(code) else {
+            return .doNotStore(.uncacheableStatus)
+        }
         if let contentLength, !self.isWithinObjectLimit(contentLength) { return .doNotStore(.tooLarge) }
         if responseHeaders.contains(where: { $0.name == .setCookie }) { return .doNotStore(.setCookie) }
-        let directives = CacheControl(responseHeaders)
-        if directives.noStore { return .doNotStore(.noStore) }
         if directives.isPrivate { return .doNotStore(.privateResponse) }
         if case .unmatchable = VarySelector.parse(responseHeaders) { return .doNotStore(.varyUnmatchable) }
         return .store
     }
+
+    /// The final statuses RFC 9110 defines, whose caching rules this cache follows (for `must-understand`), less
+    /// `206` and `304`, which it never stores.
+    static let understoodStatuses: Set<Int> = [
+        200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409,
+        410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
+    ]
 
     /// Whether a body of `byteCount` bytes may be stored; call while buffering to give up early.
     public func isWithinObjectLimit(_ byteCount: Int) -> Bool {
         byteCount <= self.configuration.maxObjectBytes
     }
 
-    /// Starts a fill of `target`; pass the token to ``store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:)``.
-    /// Take it before sending the upstream request.
-    public func beginFill(target: String) -> FillToken {
-        FillToken(epoch: self.state.withLock { $0.epoch }, target: target)
+    /// Starts a fill of `target`; pass the token to ``store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:attachment:)``.
+    /// Take it before sending the upstream request; with `now`, the time until the answer is stored counts toward
+    /// its age (RFC 9111 §4.2.3 response delay).
+    public func beginFill(target: String, now: Duration? = nil) -> FillToken {
+        FillToken(epoch: self.state.withLock { $0.epoch }, target: target, startedAt: now)
     }
 
     /// Stores an upstream response, replacing the variant the request selected.
     ///
     /// Re-checks ``storability(status:responseHeaders:contentLength:)`` with the real body size;
-    /// an unstorable response removes the variant it supersedes. Computes freshness:
-    /// `min(defaultTTL, s-maxage ?? max-age ?? (Expires - Date))`, further capped by `pendingTTL` for in-progress pin
-    /// details, minus upstream `Age`; `no-cache` responses are stored but never fresh.
+    /// an unstorable response removes the variant it supersedes. Computes freshness (see the type's description):
+    /// `min(maxTTL, s-maxage ?? max-age ?? (Expires - Date))` or else `defaultTTL`, further capped by `pendingTTL`
+    /// for in-progress pin details, minus upstream `Age` and the response delay; `no-cache` responses are stored but
+    /// never fresh. A `Date` is kept as received (a server adds one when the upstream sent none).
     /// Evicts least recently used entries until `maxBytes` holds.
     /// - Parameters:
     ///   - target: Path and query exactly as sent.
@@ -219,17 +308,21 @@ public final class ResponseCache: Sendable {
     ///   - responseHeaders: Upstream headers, hop-by-hop already removed.
     ///   - body: The complete body; kept as is unless its storage is much larger than its bytes.
     ///   - now: Monotonic time.
-    ///   - fill: Token from ``beginFill(target:)`` taken before the upstream request.
+    ///   - fill: Token from ``beginFill(target:now:)`` taken before the upstream request.
     ///   - attachment: What the server keeps beside the entry (for example the head it writes for hits).
+    ///   - maxLifetime: A further cap on the freshness lifetime (for example while invalidations from other
+    ///     instances cannot arrive).
     /// - Returns: `.stored`, or why not (`.superseded` when an invalidation raced the fill).
     @discardableResult
     public func store(
         target: String, profile: String, requestHeaders: HTTPFields, status: HTTPResponse.Status,
-        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken, attachment: (any Sendable)? = nil
+        responseHeaders: HTTPFields, body: ByteBuffer, now: Duration, fill: FillToken, attachment: (any Sendable)? = nil,
+        maxLifetime: Duration? = nil
     ) -> StoreResult {
         let key = PrimaryKey(target: target, profile: profile)
+        let response = ResponseDirectives(responseHeaders)
         if case .doNotStore(let reason) = self.storability(
-            status: status, responseHeaders: responseHeaders, contentLength: body.readableBytes)
+            status: status, response: response, responseHeaders: responseHeaders, contentLength: body.readableBytes)
         {
             self.remove(target: target, profile: profile, requestHeaders: requestHeaders)
             return .notStored(reason)
@@ -239,37 +332,35 @@ public final class ResponseCache: Sendable {
         }
         let vary = VarySelector(names: varyNames, requestHeaders: requestHeaders)
         let path = ScopeResolver.path(ofTarget: target)
-        let directives = CacheControl(responseHeaders)
+        let directives = response.directives
 
-        // Freshness lifetime (RFC 9111 §4.2.1), capped by our own TTL.
-        var lifetime = self.configuration.defaultTTL
-        if let upstream = directives.sharedMaxAge ?? directives.maxAge {
-            lifetime = min(lifetime, .seconds(upstream))
-        } else if let expires = Self.expiresLifetime(responseHeaders) {
-            lifetime = min(lifetime, expires)
-        }
+        // Freshness lifetime (RFC 9111 §4.2.1): the response's own, capped; else the heuristic default.
+        var lifetime = response.explicitLifetime.map { min($0, self.configuration.maxTTL) } ?? self.configuration.defaultTTL
         if self.configuration.statusAwareFreshness, self.pinStatus.isPinDetail(path: path),
             self.pinStatus.isInProgress(body: body)
         {
             lifetime = min(lifetime, self.configuration.pendingTTL)
         }
-        let upstreamAge: Duration = .seconds(
-            responseHeaders[.age].flatMap { CacheControl.parseDeltaSeconds($0.trimmingASCIIWhitespace()) } ?? 0)
-        let ageOrigin = now - upstreamAge
+        if let maxLifetime { lifetime = min(lifetime, maxLifetime) }
+        // Age (§4.2.3): corrected_age_value = age_value + response_delay.
+        let responseDelay = fill.startedAt.map { max(.zero, now - $0) } ?? .zero
+        let ageOrigin = now - .seconds(response.age) - responseDelay
         let expiresAt = ageOrigin + lifetime
 
-        // stale-if-error window: ours, shortened by upstream's, never for must-revalidate/no-cache.
-        var staleIfErrorUntil: Duration?
-        if self.configuration.staleIfError > .zero, !directives.noCache, !directives.forbidsStale {
-            var window = self.configuration.staleIfError
-            if let upstream = directives.staleIfError { window = min(window, .seconds(upstream)) }
-            staleIfErrorUntil = expiresAt + window
+        // Serving stale (RFC 5861): the response's own windows, else ours; never when it forbids stale.
+        let staleAllowed = !directives.noCache && !response.forbidsStale
+        func window(_ directive: Int?, _ configured: Duration) -> Duration? {
+            let window = directive.map { Duration.seconds($0) } ?? configured
+            return staleAllowed && window > .zero ? expiresAt + window : nil
         }
 
         let entry = CachedResponse(
             status: status, headers: responseHeaders, body: body, attachment: attachment, storedAt: now, ageOrigin: ageOrigin,
-            expiresAt: expiresAt, mustRevalidate: directives.noCache, staleIfErrorUntil: staleIfErrorUntil,
-            costBeyondBody: Self.cost(key: key, vary: vary) + self.configuration.entryOverhead, vary: vary
+            expiresAt: expiresAt, mustRevalidate: response.requiresRevalidation, forbidsStale: response.forbidsStale,
+            staleIfErrorUntil: window(directives.staleIfError, self.configuration.staleIfError),
+            staleWhileRevalidateUntil: window(directives.staleWhileRevalidate, self.configuration.staleWhileRevalidate),
+            entityTag: response.entityTag, costBeyondBody: Self.cost(key: key, vary: vary) + self.configuration.entryOverhead,
+            vary: vary
         )
         guard entry.cost <= self.configuration.maxBytes else {
             self.remove(target: target, profile: profile, requestHeaders: requestHeaders)
@@ -304,6 +395,34 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    // MARK: - Revalidation
+
+    /// The fields `stored` gets from a `304 Not Modified` to a conditional request made to revalidate it, or nil
+    /// when the `304` does not select it (RFC 9111 §4.3.4): a strong `ETag` must match the stored one strongly, a
+    /// weak one weakly; without an `ETag`, a `Last-Modified` must equal the stored one; a `304` with no validator
+    /// only selects a stored response that has none either.
+    ///
+    /// The update (§3.2): every field of the `304` replaces the stored fields of that name (`Date`, `Age`,
+    /// `Cache-Control`, `ETag`, …), except `Content-Length`, which describes the stored body. Store the result
+    /// with the stored status and body to make the entry fresh again.
+    public static func freshenedFields(of stored: CachedResponse, notModified: HTTPFields) -> HTTPFields? {
+        let update = ResponseDirectives(notModified)
+        if let tag = update.entityTag {
+            guard let current = stored.entityTag, tag.isWeak ? tag.matchesWeakly(current) : tag.matchesStrongly(current) else {
+                return nil
+            }
+        } else if let modified = update.lastModified {
+            guard let current = stored.lastModified, ResponseDirectives.firstDate([current]) == modified else { return nil }
+        } else if stored.hasValidator {
+            return nil
+        }
+        let replaced = Set(notModified.map(\.name)).subtracting([.contentLength])
+        var fields = stored.headers
+        fields.removeAll { replaced.contains($0.name) }
+        fields.append(contentsOf: notModified.filter { replaced.contains($0.name) })
+        return fields
+    }
+
     /// Removes the variant `requestHeaders` selects for `target` and `profile`, e.g. after a
     /// refresh whose answer could not be stored. Returns whether something was removed.
     @discardableResult
@@ -329,19 +448,8 @@ public final class ResponseCache: Sendable {
     /// - Returns: Number of entries removed.
     @discardableResult
     public func invalidate(afterWriteTo path: String, status: HTTPResponse.Status, responseHeaders: HTTPFields) -> Int {
-        guard (200..<400).contains(status.code) else { return 0 }
-        let writtenPath = ScopeResolver.path(ofTarget: path)
-        let scope = self.scopes.scope(forWriteTo: writtenPath)
-        var events: [InvalidationEvent] = [.scope(scope)]
-        for name in [HTTPField.Name.location, .contentLocation] {
-            for value in responseHeaders[values: name] {
-                guard let referenced = ScopeResolver.path(ofReference: value, relativeTo: writtenPath),
-                    !ScopeResolver.covers(scope: scope, path: Substring(referenced))
-                else { continue }
-                events.append(.path(referenced))
-            }
-        }
-        return self.state.withLock { state in Self.apply(events, to: &state) }
+        guard let invalidation = invalidation(afterWriteTo: path, status: status, responseHeaders: responseHeaders) else { return 0 }
+        return apply(invalidation)
     }
 
     /// Removes all entries (`prefix == nil`) or those whose target starts with `prefix`.
@@ -370,7 +478,7 @@ public final class ResponseCache: Sendable {
     static let pragma = HTTPField.Name("Pragma")!
 
     /// Records `events` in the history and removes the entries they cover.
-    private static func apply(_ events: [InvalidationEvent], to state: inout State) -> Int {
+    static func apply(_ events: [InvalidationEvent], to state: inout State) -> Int {
         for event in events {
             state.epoch &+= 1
             state.history[Int(state.epoch % UInt64(state.history.count))] = event
@@ -399,18 +507,6 @@ public final class ResponseCache: Sendable {
             epoch &+= 1
         }
         return true
-    }
-
-    /// `Expires - Date` (RFC 9111 §4.2.1) when there is no `max-age`: `nil` without `Expires`
-    /// (or without a parsable `Date` to measure it against, as no wall clock is read here);
-    /// zero for an invalid `Expires` such as `0` (§5.3: already expired).
-    static func expiresLifetime(_ headers: HTTPFields) -> Duration? {
-        guard let expiresValue = headers[values: .expires].first else { return nil }
-        guard let expires = HTTPDate.secondsSinceEpoch(expiresValue) else { return .zero }
-        guard let dateValue = headers[values: .date].first, let date = HTTPDate.secondsSinceEpoch(dateValue) else {
-            return nil
-        }
-        return .seconds(max(0, expires - date))
     }
 
     /// Bytes an entry costs beyond its fields, its body and the fixed overhead: key strings and `Vary` values.

@@ -1,4 +1,4 @@
-/// Result of ``ResponseCache/store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:)``.
+/// Result of ``ResponseCache/store(target:profile:requestHeaders:status:responseHeaders:body:now:fill:attachment:)``.
 public enum StoreResult: Sendable, Hashable {
     case stored
     case notStored(NotStoredReason)

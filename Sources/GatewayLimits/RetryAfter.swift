@@ -1,3 +1,4 @@
+import PingateCore
 // MARK: - RetryAfter
 
 /// A parsed `Retry-After` header value (RFC 9110 §10.2.3): either a delay in

@@ -15,4 +15,10 @@ public struct TokenBudget: Sendable, Hashable {
         self.token = token
         self.budget = budget
     }
+
+    /// This instance's share when `instances` pingates share the budget but cannot reach their shared store.
+    public func dividedAmong(_ instances: Int) -> TokenBudget {
+        // A share of a positive rate is positive and its burst at least 1: dividing cannot fail.
+        TokenBudget(token: token, budget: (try? budget.dividedAmong(instances)) ?? budget)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PingateCore
 
 /// swift-log handler writing one JSON object per line to stderr (`--log-format json`).
 ///
@@ -17,18 +18,19 @@ struct JSONLogHandler: LogHandler {
     private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "time": Self.timeStyle.format(Date()),
-            "level": event.level.rawValue,
-            "logger": label,
-            "message": event.message.description,
-        ]
+        var members: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            object[key] = value.description
+            members[key] = value.description
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        data.append(0x0A)
-        FileHandle.standardError.write(data)
+        members["time"] = Self.timeStyle.format(Date())
+        members["level"] = event.level.rawValue
+        members["logger"] = label
+        members["message"] = event.message.description
+        var json = JSONWriter(capacity: 256)
+        json.beginObject()
+        for key in members.keys.sorted() { json.member(key, members[key]) }
+        json.endObject()
+        FileHandle.standardError.write(Data((json.text + "\n").utf8))
     }
 }
 

@@ -35,12 +35,19 @@ struct ServeCommand: AsyncParsableCommand {
             let loaded = try load()
             for warning in loaded.settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
             let passphrase = try PassphraseOptions.resolve(file: loaded.settings.passphraseFile)
-            let configuration = loaded.configuration
-            let vault = try UnlockedVault.unlock(
-                vaultAt: loaded.vaultPath, passphrase: passphrase, routes: configuration.allRoutes, profiles: configuration.profiles
-            )
+            var configuration = loaded.configuration
+            // One key derivation: the credentials, the client tokens and the Redis password come from one opening.
+            let contents = try VaultFile.open(at: loaded.vaultPath, passphrase: passphrase)
+            let vault = try UnlockedVault(contents: contents, routes: configuration.allRoutes, profiles: configuration.profiles)
             if let warning = try Self.checkTokens(vault, configuration: configuration) {
                 FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8))
+            }
+            if let entry = loaded.settings.redis.passwordEntry {
+                // The Redis password is a secret like the upstream's: it comes from the vault, never from argv.
+                guard let password = contents[entry]?.revealed else {
+                    throw ValidationFailure("redis.password_entry: the vault has no entry '\(entry)'")
+                }
+                configuration.sharedState?.password = password
             }
             return Prepared(settings: loaded.settings, configuration: configuration, vaultPath: loaded.vaultPath,
                             store: CredentialStore(vault, defaultRoute: configuration.profile),

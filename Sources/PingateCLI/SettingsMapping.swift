@@ -59,6 +59,12 @@ enum SettingsMapping {
         configuration.upstreamConnections = settings.limits.upstreamConnections
         configuration.upstreamKeepaliveIdle = settings.upstreamKeepAliveIdle
         configuration.breaker = CircuitBreaker.Configuration(failures: settings.breaker.failures, openDuration: settings.breaker.openTime)
+        if let url = settings.redis.url {
+            configuration.sharedState = SharedStateConfiguration(
+                url: url.absoluteString, prefix: settings.redis.prefix, timeout: settings.redis.timeout,
+                onFailure: settings.redis.onFailure == .refuse ? .refuse : .local, expectedInstances: settings.redis.expectedInstances
+            )
+        }
         if let caFile = settings.upstreamCAFile {
             guard access(caFile, R_OK) == 0 else {
                 throw ValidationFailure("upstream_ca_file '\(caFile)' cannot be read")
@@ -79,12 +85,14 @@ enum SettingsMapping {
         if settings.cache.enabled {
             var cache = ResponseCache.Configuration()
             cache.defaultTTL = settings.cache.ttl
+            cache.maxTTL = settings.cache.maxTTL
             cache.pendingTTL = settings.cache.ttlPending
             cache.statusAwareFreshness = settings.cache.statusAware
             cache.maxBytes = settings.cache.maxBytes
             cache.maxObjectBytes = settings.cache.maxObjectBytes
             cache.cacheableStatuses = Set(settings.cache.statuses)
             cache.staleIfError = settings.cache.staleIfError
+            cache.staleWhileRevalidate = settings.cache.staleWhileRevalidate
             cache.invalidationRules = routes.map { InvalidationRule(pathPrefix: $0.prefix, scope: $0.invalidationScope) }
             configuration.cache = cache
         } else {

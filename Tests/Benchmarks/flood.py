@@ -12,7 +12,7 @@ answer was neither 2xx nor 429, or when a request got no answer (wrk socket erro
 
 Usage: python3 Tests/Benchmarks/flood.py [--pingate .build/release/pingate] [--rate 10] [--burst 10] [--seconds 10]
 """
-import argparse, http.client, json, math, os, re, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, math, os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Soak"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,15 +68,9 @@ def main():
     args = parser.parse_args()
 
     soak.FaultyUpstream.faults = {}
-    upstream_port, proxy_port = soak.free_port(), soak.free_port()
-    upstream = soak.QuietServer(("127.0.0.1", upstream_port), soak.FaultyUpstream)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    folder = tempfile.mkdtemp(prefix="pingate-flood-")
-    vault = os.path.join(folder, "flood.pgv")
-    env = dict(os.environ, PINGATE_PASSPHRASE=soak.PASSPHRASE)
-    subprocess.run([args.pingate, "vault", "init", "--vault", vault], env=env, check=True, capture_output=True)
-    for name, value in (("api_key", soak.API_KEY), ("secret_key", soak.SECRET)):
-        subprocess.run([args.pingate, "vault", "set", name, "--vault", vault], env=env, input=value.encode(), check=True, capture_output=True)
+    upstream, upstream_port = soak.start_upstream()
+    proxy_port = soak.free_port()
+    vault, env = soak.make_vault(args.pingate, tempfile.mkdtemp(prefix="pingate-flood-"), "flood.pgv")
     proxy = subprocess.Popen([args.pingate, "serve", "--vault", vault, "--listen", f"127.0.0.1:{proxy_port}",
                               "--upstream", f"http://127.0.0.1:{upstream_port}", "--rate-limit", str(args.rate),
                               "--burst", str(args.burst), "--no-cache", "--no-access-log", "--log-level", "error"],

@@ -4,21 +4,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// What came back from the fake, with the body read and JSON decoded when it is JSON.
-struct Answer {
-    let status: Int
-    let headers: HTTPHeaders
-    let body: [UInt8]
-
-    /// Top-level JSON object, or an empty one.
-    var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(self.body))) as? [String: Any] ?? [:]
-    }
-
-    /// `json["data"]` as an object.
-    var data: [String: Any] { self.json["data"] as? [String: Any] ?? [:] }
-}
-
 /// Talks to one running fake over real loopback sockets with AsyncHTTPClient.
 struct FakeUpstreamClient {
     let baseURL: String
@@ -34,19 +19,14 @@ struct FakeUpstreamClient {
         _ pathAndQuery: String,
         headers extra: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil
-    ) async throws -> Answer {
-        var request = HTTPClientRequest(url: self.baseURL + pathAndQuery)
-        request.method = method
-        if let apiKey { request.headers.add(name: "pinning_api_key", value: apiKey) }
-        if let secretKey { request.headers.add(name: "pinning_secret_key", value: secretKey) }
-        for (name, value) in extra { request.headers.add(name: name, value: value) }
-        if let body { request.body = body }
-        let response = try await self.client.execute(request, timeout: .seconds(120))
-        let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
-        return Answer(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+    ) async throws -> HTTPReply {
+        var headers: [(String, String)] = []
+        if let apiKey { headers.append(("pinning_api_key", apiKey)) }
+        if let secretKey { headers.append(("pinning_secret_key", secretKey)) }
+        return try await HTTPReply.fetch(method, self.baseURL + pathAndQuery, headers: headers + extra, body: body, client: self.client, timeout: .seconds(120))
     }
 
-    func sendJSON(_ method: HTTPMethod, _ path: String, json: String) async throws -> Answer {
+    func sendJSON(_ method: HTTPMethod, _ path: String, json: String) async throws -> HTTPReply {
         try await self.send(method, path, headers: [("Content-Type", "application/json")],
                             body: .bytes(ByteBuffer(string: json)))
     }

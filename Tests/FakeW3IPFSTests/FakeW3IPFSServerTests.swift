@@ -18,8 +18,8 @@ struct FakeW3IPFSServerTests {
             anonymous.secretKey = nil
             let missing = try await anonymous.send(.GET, "/api/pinning/pins/")
             #expect(missing.status == 401)
-            #expect(missing.json["status"] as? String == "error")
-            #expect((missing.json["message"] as? String)?.isEmpty == false)
+            #expect(missing.json?["status"] as? String == "error")
+            #expect((missing.json?["message"] as? String)?.isEmpty == false)
 
             var wrong = client
             wrong.secretKey = "nope"
@@ -56,7 +56,7 @@ struct FakeW3IPFSServerTests {
             let answer = try await client.send(.POST, "/api/pinning/", headers: [("Content-Type", upload.contentType)],
                                                body: upload.requestBody)
             #expect(answer.status == 201)
-            #expect(answer.json["status"] as? String == "success")
+            #expect(answer.json?["status"] as? String == "success")
             let data = answer.data
             let id = try #require(data["id"] as? String)
             #expect(data["pinned"] as? Bool == true)
@@ -95,7 +95,7 @@ struct FakeW3IPFSServerTests {
             let missing = try await client.send(.POST, "/api/pinning/", headers: [("Content-Type", noFile.contentType)],
                                                 body: .bytes(ByteBuffer(string: body)))
             #expect(missing.status == 400)
-            #expect(missing.json["status"] as? String == "error")
+            #expect(missing.json?["status"] as? String == "error")
 
             var huge = GeneratedUpload(fileSize: 1000, chunkSize: 100, seed: 2)
             huge.metadataJSON = "{\"name\":\"" + String(repeating: "m", count: 70 * 1024) + "\"}"
@@ -142,7 +142,7 @@ struct FakeW3IPFSServerTests {
         try await withFake { _, client in
             let missing = try await client.send(.GET, "/api/pinning/3c3fec2a-ca65-4b8e-bcf3-c8e2ceaa23d2")
             #expect(missing.status == 404)
-            #expect(missing.json["status"] as? String == "error")
+            #expect(missing.json?["status"] as? String == "error")
             #expect(missing.headers.first(name: "content-type")?.hasPrefix("application/json") == true)
             #expect(try await client.send(.DELETE, "/api/pinning/unpin/3c3fec2a-ca65-4b8e-bcf3-c8e2ceaa23d2").status == 404)
         }
@@ -213,7 +213,7 @@ struct FakeW3IPFSServerTests {
             for bad in ["?offset=-1", "?offset=x", "?limit=0", "?limit=1001", "?pinned=yes", "?sortBy=date", "?sortOrder=UP"] {
                 let answer = try await client.send(.GET, "/api/pinning/pins/" + bad)
                 #expect(answer.status == 400, "\(bad)")
-                #expect(answer.json["status"] as? String == "error")
+                #expect(answer.json?["status"] as? String == "error")
             }
             #expect(fake.state.requests.last?.query == "sortOrder=UP")
         }
@@ -228,7 +228,7 @@ struct FakeW3IPFSServerTests {
                                           body: .stream(BreakingChunks(upload: upload, chunksBeforeFailure: sent),
                                                         length: .known(Int64(upload.totalLength))))
             }
-            let record = try #require(await fake.state.waitForRequests(count: 1).first)
+            let record = try #require(try await fake.state.waitForRequests(count: 1).first)
             #expect(!record.bodyComplete)
             #expect(record.bodyByteCount <= upload.head.count + 8 * 64 * 1024)
             #expect(record.fileByteCount ?? 0 <= 8 * 64 * 1024)
@@ -243,7 +243,7 @@ struct FakeW3IPFSServerTests {
         try await withFake { _, client in
             let unknown = try await client.send(.GET, "/api/other")
             #expect(unknown.status == 404)
-            #expect(unknown.json["status"] as? String == "error")
+            #expect(unknown.json?["status"] as? String == "error")
 
             let wrong = try await client.send(.PUT, "/api/pinning/pinByHash")
             #expect(wrong.status == 405)
@@ -259,7 +259,7 @@ struct FakeW3IPFSServerTests {
             let get = try await client.send(.GET, "/api/pinning/pins/")
             let head = try await client.send(.HEAD, "/api/pinning/pins/")
             #expect(head.status == 200)
-            #expect(head.body.isEmpty)
+            #expect(head.body.readableBytes == 0)
             #expect(head.headers.first(name: "content-length") == get.headers.first(name: "content-length"))
             #expect(try await client.send(.HEAD, "/api/nothing").status == 404)
             #expect(fake.state.requests.map(\.method) == ["GET", "HEAD", "HEAD"])
@@ -278,7 +278,7 @@ struct FakeW3IPFSServerTests {
                 let limited = try await client.send(.GET, "/api/pinning/pins/")
                 #expect(limited.status == 429)
                 #expect(limited.headers.first(name: "retry-after") == "2")
-                #expect(limited.json["status"] as? String == "error")
+                #expect(limited.json?["status"] as? String == "error")
             }
             #expect(try await client.send(.GET, "/api/pinning/pins/").status == 200)
             #expect(fake.state.faults.remainingForcedResponses == 0)
@@ -291,7 +291,7 @@ struct FakeW3IPFSServerTests {
             fake.state.faults = Faults(forcedResponse: ForcedResponse(status: 500, headers: [("X-Fault", "yes")], body: "boom"))
             let custom = try await client.send(.POST, "/api/pinning/pinByHash")
             #expect(custom.status == 500)
-            #expect(String(decoding: custom.body, as: UTF8.self) == "boom")
+            #expect(custom.text == "boom")
             #expect(custom.headers.first(name: "x-fault") == "yes")
             #expect(fake.state.requests.map(\.responseStatus) == [429, 429, 200, 503, 500])
         }
@@ -312,18 +312,79 @@ struct FakeW3IPFSServerTests {
         }
     }
 
+    @Test func conditionalGETsAreAnswered304OnlyWhenAskedTo() async throws {
+        try await withFake { fake, client in
+            fake.state.faults.extraResponseHeaders = [("ETag", #"W/"v1""#), ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")]
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v1""#)]).status == 200)
+            fake.state.faults.answersConditionalGETs = true
+            let notModified = try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v0", "v1""#)])
+            #expect(notModified.status == 304)
+            #expect(notModified.body.readableBytes == 0)
+            #expect(notModified.headers.first(name: "etag") == #"W/"v1""#)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", "*")]).status == 304)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", #""v2""#)]).status == 200)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]).status == 304)
+            #expect(try await client.send(.GET, "/api/pinning/pins/", headers: [("If-Modified-Since", "Sat, 05 Nov 1994 08:49:37 GMT")]).status == 200)
+            // Only successful GETs: a refusal stays a refusal.
+            var anonymous = client
+            anonymous.apiKey = nil
+            #expect(try await anonymous.send(.GET, "/api/pinning/pins/", headers: [("If-None-Match", "*")]).status == 401)
+        }
+    }
+
     @Test func responseDelayHoldsTheAnswerButNotTheRecord() async throws {
         try await withFake { fake, client in
-            fake.state.faults.responseDelay = .milliseconds(300)
+            fake.state.faults.responseDelay = .seconds(1)
             let clock = ContinuousClock()
             let start = clock.now
             let answer = try await client.send(.GET, "/api/pinning/pins/?limit=1")
-            #expect(clock.now - start >= .milliseconds(300))
+            #expect(clock.now - start >= .seconds(1))  // a lower bound: a slow machine only adds to it
             #expect(answer.status == 200)
             #expect(fake.state.requests.last?.query == "limit=1")
             fake.state.resetLog()
             #expect(fake.state.requestCount == 0)
         }
+    }
+
+    @Test func gateHoldsTheAnswerUntilOpenedButNotTheRecord() async throws {
+        try await withFake { fake, client in
+            let gate = ResponseGate()
+            fake.state.faults.gate = gate
+            let answered = Task { try await client.send(.GET, "/api/pinning/pins/?limit=2").status }
+            let log = try await fake.state.waitForRequests(count: 1)
+            #expect(log.last?.query == "limit=2")
+            #expect(gate.heldCount == 1 || !gate.isOpen)
+            gate.open()
+            #expect(try await answered.value == 200)
+            #expect(gate.heldCount == 0)
+            // An open gate lets later requests straight through.
+            #expect(try await client.send(.GET, "/api/pinning/pins/").status == 200)
+        }
+    }
+
+    @Test func waitForRequestsFailsNamingTheCountAfterItsDeadline() async throws {
+        try await withFake { fake, _ in
+            do {
+                _ = try await fake.state.waitForRequests(count: 1, within: .seconds(1))
+                Issue.record("returned without the request")
+            } catch let timeout as RequestLogTimeout {
+                #expect(timeout.expected == 1 && timeout.seen == 0)
+                #expect(timeout.description.contains("1 request(s)"))
+            }
+        }
+    }
+
+    @Test func stopOpensAForgottenGate() async throws {
+        let state = FakeW3IPFSState(apiKey: FakeUpstreamClient.apiKey, secretKey: FakeUpstreamClient.secretKey)
+        let fake = try await FakeW3IPFSServer.start(state: state)
+        let gate = ResponseGate()
+        state.faults.gate = gate
+        let upstream = FakeUpstreamClient(baseURL: fake.baseURL, client: .shared)
+        let answered = Task { try? await upstream.send(.GET, "/api/pinning/pins/").status }
+        _ = try await state.waitForRequests(count: 1)
+        await fake.stop()
+        #expect(gate.isOpen)
+        #expect(await answered.value == 200)
     }
 
     // MARK: - Lifecycle

@@ -165,13 +165,19 @@ struct ResponseCacheTests {
         #expect(cache.get("/b", at: .at(19.9)).isFresh)
     }
 
-    @Test func upstreamCannotExtendDefaultTTL() {
+    @Test func defaultTTLIsOnlyForResponsesWithoutExplicitFreshness() {
+        // cache.ttl no longer caps what the origin states; cache.max_ttl does.
         let cache = ResponseCache()
         cache.put("/a", headers: fields(["Cache-Control": "max-age=3600"]))
-        #expect(cache.get("/a", at: .at(30.1)).isStale)
+        #expect(cache.get("/a", at: .at(30.1)).isFresh)
+        #expect(cache.get("/a", at: .at(3600.1)).isStale)
         let short = ResponseCache(configuration: .init(defaultTTL: .seconds(5)))
         short.put("/a")
         #expect(short.get("/a", at: .at(5.1)).isStale)
+        let capped = ResponseCache(configuration: .init(maxTTL: .seconds(100)))
+        capped.put("/a", headers: fields(["Cache-Control": "max-age=3600"]))
+        #expect(capped.get("/a", at: .at(99.9)).isFresh)
+        #expect(capped.get("/a", at: .at(100.1)).isStale)
     }
 
     @Test func maxAgeZeroIsStoredStale() {
@@ -270,11 +276,13 @@ struct ExpiresTests {
         #expect(cache.get("/b", at: .seconds(20)).isFresh)
     }
 
-    @Test func imfFixdate() {
-        #expect(HTTPDate.secondsSinceEpoch("Thu, 01 Jan 1970 00:00:00 GMT") == 0)
-        #expect(HTTPDate.secondsSinceEpoch("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
-        #expect(HTTPDate.secondsSinceEpoch("Tue, 29 Feb 2028 23:59:59 GMT") == 1_835_481_599)
-        #expect(HTTPDate.secondsSinceEpoch("Sunday, 06-Nov-94 08:49:37 GMT") == nil)
-        #expect(HTTPDate.secondsSinceEpoch("Sun, 06 Foo 1994 08:49:37 GMT") == nil)
+    @Test func httpDates() {
+        // RFC 9110 §5.6.7: a recipient accepts all three formats.
+        #expect(ResponseDirectives.firstDate(["Thu, 01 Jan 1970 00:00:00 GMT"]) == 0)
+        #expect(ResponseDirectives.firstDate(["Sun, 06 Nov 1994 08:49:37 GMT"]) == 784_111_777)
+        #expect(ResponseDirectives.firstDate(["Tue, 29 Feb 2028 23:59:59 GMT"]) == 1_835_481_599)
+        #expect(ResponseDirectives.firstDate(["Sunday, 06-Nov-94 08:49:37 GMT"]) == 784_111_777)
+        #expect(ResponseDirectives.firstDate(["Sun Nov  6 08:49:37 1994"]) == 784_111_777)
+        #expect(ResponseDirectives.firstDate(["Sun, 06 Foo 1994 08:49:37 GMT"]) == nil)
     }
 }

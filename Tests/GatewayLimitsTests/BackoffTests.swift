@@ -1,4 +1,5 @@
 import Testing
+import PingateCore
 @testable import GatewayLimits
 
 // MARK: - Upstream pushback and exponential backoff

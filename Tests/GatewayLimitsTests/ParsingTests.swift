@@ -1,4 +1,5 @@
 import Testing
+import PingateCore
 @testable import GatewayLimits
 
 // MARK: - Budget strings, HTTP-date and Retry-After parsing

@@ -5,7 +5,7 @@ import Testing
 /// Cache hits as bytes on the wire: the event-loop fast path writes the common case (HTTP/1.1 keep-alive, no
 /// `Origin`) as one pre-encoded head plus the stored body, and everything else through the HTTP encoder.
 /// Both forms must frame exactly and carry the same fields.
-@Suite("Cache hits on the wire")
+@Suite("Cache hits on the wire", .timeLimit(.minutes(3)))
 struct CacheHitWireTests {
     static let list = "/api/pinning/pins/?offset=0&limit=10"
 

@@ -37,7 +37,7 @@ struct ClientTokenEndToEndTests {
 
     static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 
-    static func pin(_ h: GatewayHarness, headers: [(String, String)]) async throws -> GatewayHarness.Reply {
+    static func pin(_ h: GatewayHarness, headers: [(String, String)]) async throws -> HTTPReply {
         try await h.send(.POST, "/api/pinning/pinByHash", headers: headers + [("Content-Type", "application/json")],
                          body: .bytes(ByteBuffer(string: pinByHash)))
     }

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The upstream answers (or fails) while the client is still uploading: pingate must answer, drain the rest of
 /// the body and keep serving. (A soak run once crashed here: the upstream client and Hummingbird's drain loop
 /// both pulled the request body at once.)
-@Suite("Early upstream answers during uploads")
+@Suite("Early upstream answers during uploads", .timeLimit(.minutes(3)))
 struct EarlyUpstreamAnswerTests {
     static let responses: [MisbehavingUpstream.Behaviour] = [
         .closeImmediately,
@@ -14,15 +15,28 @@ struct EarlyUpstreamAnswerTests {
         .sendThenReset(Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial".utf8)),
     ]
 
+    /// The answer each behaviour must produce: the upstream's close → 502, its 413 → 413, a truncated 200 → 502, or
+    /// (when the gateway had already sent the 200's status line) a connection closed or reset mid-body.
+    static let expected: [(status: Int, closeAllowed: Bool)] = [(502, false), (413, false), (502, true)]
+
     @Test("an upload cut short by the upstream gets an answer, and pingate keeps serving", arguments: 0..<3)
     func uploadWhileUpstreamAnswers(index: Int) async throws {
         let upstream = try await MisbehavingUpstream.start(Self.responses[index])
         try await GatewayHarness.run(upstreamURL: upstream.url) { h in
-            for _ in 0..<5 {
+            for round in 0..<5 {
                 let upload = GeneratedUpload(size: 8 << 20)
-                let reply = try? await h.send(.POST, "/api/pinning/", headers: [("Content-Type", upload.contentType)],
-                                              body: .stream(upload, length: .known(Int64(upload.totalLength))))
-                if let reply { #expect(reply.status >= 400) }
+                do {
+                    let reply = try await h.send(.POST, "/api/pinning/", headers: [("Content-Type", upload.contentType)],
+                                                 body: .stream(upload, length: .known(Int64(upload.totalLength))))
+                    #expect(reply.status == Self.expected[index].status, "round \(round)")
+                    #expect(reply.headers["content-type"] == ["application/json"] || reply.status == 413, "round \(round)")
+                } catch {
+                    // Only a close after the status line is an acceptable end; anything else (a timeout) fails.
+                    let closedMidAnswer = (error as? HTTPClientError) == .remoteConnectionClosed
+                        || (error as? HTTPParserError) == .invalidEOFState || (error as? IOError)?.errnoCode == ECONNRESET
+                        || [.ioOnClosedChannel, .outputClosed, .eof].contains(error as? ChannelError)
+                    #expect(Self.expected[index].closeAllowed && closedMidAnswer, "round \(round): \(error)")
+                }
                 let health = try await h.send(.GET, "/_pingate/healthz")
                 #expect(health.status == 200)
             }

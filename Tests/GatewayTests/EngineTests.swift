@@ -64,17 +64,19 @@ struct EngineTests {
             $0.upstreamConnections = 2
         }) { h in
             let fakePort = try #require(URLComponents(string: h.upstreamURL)?.port)
-            h.upstream.faults.responseDelay = .milliseconds(100)
+            // Answers are held upstream until two requests are there: a third could only arrive past the cap.
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let census = Task { () -> Int in
                 var most = 0
                 while !Task.isCancelled {
                     most = max(most, SocketCensus.established(toPort: fakePort))
-                    try? await Task.sleep(for: .milliseconds(5))
+                    try? await Task.sleep(for: .milliseconds(5))  // sampling interval
                 }
                 return most
             }
             // 24 clients on their own connections: accepted connections are spread over both event loops.
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            async let answered = withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<24 {
                     group.addTask {
                         let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
@@ -86,6 +88,11 @@ struct EngineTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
+            try await h.upstream.waitForArrivals(count: 2)
+            #expect(h.upstream.arrivals == 2, "more than two requests reached the upstream at once")
+            #expect(SocketCensus.established(toPort: fakePort) == 2)
+            gate.open()
+            let statuses = try await answered
             census.cancel()
             let most = await census.value
             #expect(statuses.count == 24 && statuses.allSatisfy { $0 == 200 }, "\(statuses)")

@@ -11,12 +11,13 @@ import NIOPosix
 import Testing
 
 /// End to end: the real gateway in front of the fake upstream, over loopback sockets.
-@Suite("Forwarding end to end")
+@Suite("Forwarding end to end", .timeLimit(.minutes(3)))
 struct ForwardingTests {
     @Test("all five documented endpoints answer through the proxy as the fake answers directly")
     func fiveEndpoints() async throws {
         try await GatewayHarness.run { h in
-            let (type, body) = Multipart.small(filename: "a.txt", content: "hello")
+            let (type, text) = MultipartBody.file("a.txt", content: "hello", metadataName: "a.txt")
+            let body = ByteBuffer(string: text)
             let upload = try await h.send(.POST, "/api/pinning/", headers: [("Content-Type", type)], body: .bytes(body))
             #expect(upload.status == 201)
             let data = try #require(upload.json?["data"] as? [String: Any])
@@ -115,7 +116,7 @@ struct ForwardingTests {
                                          body: .stream(upload, length: .known(Int64(upload.totalLength))))
             #expect(reply.status == 201)
             let recorded = try #require(h.upstream.requests.last)
-            #expect(recorded.fileByteCount == upload.size)
+            #expect(recorded.fileByteCount == upload.fileSize)
             #expect(recorded.fileSHA256 == expected)
             #expect(recorded.bodyByteCount == upload.totalLength)
         }
@@ -145,11 +146,14 @@ struct ForwardingTests {
 
     @Test("slow upstream → 504")
     func slowUpstream() async throws {
-        try await GatewayHarness.run(configure: { $0.readTimeout = .milliseconds(300) }) { h in
-            h.upstream.faults.responseDelay = .seconds(2)
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(1) }) { h in
+            // Held until after the reply: the 504 can only be the read timeout's.
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let reply = try await h.send(.GET, "/api/pinning/pins/")
             #expect(reply.status == 504)
             #expect(reply.json?["error"] as? String == "upstream_timeout")
+            gate.open()
         }
     }
 

@@ -8,14 +8,19 @@ import Synchronization
 import Testing
 
 /// Metrics, access logs, readiness and request ids through the real server.
-@Suite("Operations end to end")
+@Suite("Operations end to end", .timeLimit(.minutes(3)))
 struct OperationsTests {
     @Test("metrics are valid Prometheus text after real traffic, with bounded labels and no secret")
     func metrics() async throws {
         try await GatewayHarness.run(configure: { $0.rateLimits = .init(client: .init(rate: 0.01, burst: 1)) }) { h in
-            _ = try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "a")])
-            _ = try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "a")])
-            #expect(try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "b")]).status == 200)
+            let miss = try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "a")])
+            #expect(miss.status == 200 && miss.headers["cache-status"] == ["pingate; fwd=miss; stored"])
+            // The same target again is a hit, and hits count against a per-client limit: a's burst of 1 is spent.
+            let spentOnHit = try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "a")])
+            #expect(spentOnHit.status == 429)
+            #expect(spentOnHit.json?["budget"] as? String == "client")
+            let hitForB = try await h.send(.GET, "/api/pinning/pins/", headers: [("X-Pingate-Client", "b")])
+            #expect(hitForB.status == 200 && hitForB.headers["cache-status"] == ["pingate; hit"])
             #expect(try await h.send(.GET, "/api/pinning/pins/?x=1", headers: [("X-Pingate-Client", "a")]).status == 429)
             let reply = try await h.send(.GET, "/_pingate/metrics")
             #expect(reply.status == 200)
@@ -30,6 +35,7 @@ struct OperationsTests {
             #expect(families["pingate_vault_reloads_total"] != nil)
             let requestSamples = families["pingate_requests_total"]?.samples ?? []
             #expect(requestSamples.contains { $0.labels["route"] == "w3ipfs" && $0.labels["method"] == "GET" && $0.labels["status"] == "200" })
+            #expect(!requestSamples.isEmpty)
             #expect(requestSamples.allSatisfy { Set($0.labels.keys) == ["route", "method", "status"] })
             let stats = try await h.send(.GET, "/_pingate/cache")
             let hits = try #require(stats.json?["hits"] as? Int)

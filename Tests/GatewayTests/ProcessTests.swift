@@ -2,29 +2,29 @@ import AsyncHTTPClient
 import FakeW3IPFS
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 import Vault
 
 /// The real `pingate` binary: signals, reload, and what it prints.
-@Suite("pingate process", .serialized)
+@Suite("pingate process", .serialized, .timeLimit(.minutes(3)))
 struct ProcessTests {
     static let passphrase = "process-test-passphrase"
 
+    /// Folders of the vaults made here, removed at exit of the test process.
+    static let folders = Locked<[TemporaryDirectory]>([])
+
     /// A vault with canary credentials in a fresh 0700 folder.
     static func makeVault(apiKey: String, secretKey: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pingate-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = folder.appendingPathComponent("v.pgv").path
-        try VaultFile.create(at: path, passphrase: Passphrase(passphrase))
-        try rewrite(path, apiKey: apiKey, secretKey: secretKey)
+        let folder = try TemporaryDirectory(prefix: "pingate-proc")
+        folders.withLock { $0.append(folder) }
+        let path = folder.file("v.pgv")
+        try VaultFixture.write(at: path, passphrase: passphrase, apiKey: apiKey, secretKey: secretKey)
         return path
     }
 
     static func rewrite(_ path: String, apiKey: String, secretKey: String) throws {
-        var contents = VaultContents()
-        try contents.set("api_key", to: SecretValue(apiKey))
-        try contents.set("secret_key", to: SecretValue(secretKey))
-        try VaultFile.save(contents, to: path, passphrase: Passphrase(passphrase))
+        try VaultFixture.write(at: path, passphrase: passphrase, apiKey: apiKey, secretKey: secretKey)
     }
 
     static func get(_ url: String, headers: [(String, String)] = []) async throws -> Int {
@@ -70,21 +70,21 @@ struct ProcessTests {
 
         try Self.rewrite(vault, apiKey: rotatedKey, secretKey: secretKey)
         pingate.signal(SIGHUP)
-        #expect(await pingate.line(containing: "vault reloaded") != nil)
+        _ = try await pingate.line(containing: "vault reloaded")
         state.resetLog()
         _ = try await Self.get(base + "/api/pinning/pins/")
         #expect(state.requests.last?.header("pinning_api_key") == rotatedKey)
 
         try Data("not a vault".utf8).write(to: URL(fileURLWithPath: vault))
         pingate.signal(SIGHUP)
-        #expect(await pingate.line(containing: "vault reload failed") != nil)
+        _ = try await pingate.line(containing: "vault reload failed")
         state.resetLog()
         _ = try await Self.get(base + "/api/pinning/pins/")
         #expect(state.requests.last?.header("pinning_api_key") == rotatedKey)
         #expect(pingate.printed.components(separatedBy: "vault reload failed").count == 2, "one error line per failed reload")
 
         pingate.signal(SIGTERM)
-        #expect(await pingate.waitForExit() == 0)
+        #expect(try await pingate.waitForExit() == 0)
         Self.expectNoSecret(pingate.printed, [apiKey, secretKey, rotatedKey])
         await fake.stop()
     }
@@ -107,7 +107,7 @@ struct ProcessTests {
 
         try "rate_limit:\n  rate: \"1/h\"\n  burst: 1\ntimeouts:\n  read: 45\n".write(to: config, atomically: true, encoding: .utf8)
         pingate.signal(SIGHUP)
-        #expect(await pingate.line(containing: "vault reloaded") != nil)
+        _ = try await pingate.line(containing: "vault reloaded")
         #expect(pingate.printed.contains("configuration reloaded"))
         #expect(pingate.printed.contains("apply only after a restart: readTimeout"))
         #expect(try await Self.get(base + "/api/pinning/pins/") == 200)  // the new burst of 1
@@ -115,11 +115,11 @@ struct ProcessTests {
 
         try "rate_limit:\n  rate: [nonsense\n".write(to: config, atomically: true, encoding: .utf8)
         pingate.signal(SIGHUP)
-        #expect(await pingate.line(containing: "configuration reload failed") != nil)
+        _ = try await pingate.line(containing: "configuration reload failed")
         #expect(try await Self.get(base + "/api/pinning/pins/") == 429)  // the running budgets stay
 
         pingate.signal(SIGTERM)
-        #expect(await pingate.waitForExit() == 0)
+        #expect(try await pingate.waitForExit() == 0)
         Self.expectNoSecret(pingate.printed, [apiKey, secretKey])
         await fake.stop()
     }
@@ -130,16 +130,28 @@ struct ProcessTests {
         let (state, fake, pingate, _, base) = try await Self.start(apiKey: apiKey, secretKey: secretKey)
         defer { pingate.terminate() }
         state.resetLog()
-        state.faults.responseDelay = .milliseconds(1500)
+        let gate = ResponseGate()
+        state.faults.gate = gate
         let cachedRead = Task { try await Self.get(base + "/api/pinning/pins/") }
         let relayed = Task { try await Self.get(base + "/api/pinning/pins/?limit=2", headers: [("Cache-Control", "no-store")]) }
-        _ = await state.waitForRequests(count: 2)
+        _ = try await state.waitForRequests(count: 2)
         pingate.signal(SIGTERM)
+        // Both answers are held upstream until pingate has begun draining (its listener is closed), then released.
+        _ = try await pingate.line(containing: "Shutting down the group")
+        let port = Int(base.split(separator: ":").last!)!
+        try await withDeadline("pingate to close its listener after SIGTERM", within: .seconds(60)) {
+            while let open = try? await RawHTTPConnection.connect(port: port) {
+                await open.close()
+                try await Task.sleep(for: .milliseconds(20))  // poll interval of a bounded wait
+            }
+        }
+        #expect(gate.heldCount == 2, "an answer left the fake before the drain began")
+        gate.open()
         let drainedStatus = try await cachedRead.value
         #expect(drainedStatus == 200, "in-flight cached read answered \(drainedStatus) during drain")
         let relayedStatus = try await relayed.value
         #expect(relayedStatus == 200, "in-flight relayed GET answered \(relayedStatus) during drain")
-        #expect(await pingate.waitForExit() == 0)
+        #expect(try await pingate.waitForExit() == 0)
         Self.expectNoSecret(pingate.printed, [apiKey, secretKey])
         await fake.stop()
     }
@@ -147,20 +159,20 @@ struct ProcessTests {
     @Test("a start that cannot unlock the vault exits non-zero with one line, before listening")
     func wrongPassphrase() async throws {
         let vault = try Self.makeVault(apiKey: "CANARY-K-1", secretKey: "CANARY-S-1")
-        let pingate = try PingateProcess(["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
-                                         environment: ["PINGATE_PASSPHRASE": "wrong"])
-        #expect(await pingate.waitForExit() == 1)
-        let lines = pingate.printed.split(separator: "\n")
+        let run = try await PingateRun.pingate(["serve", "--vault", vault, "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+                                               environment: ["PINGATE_PASSPHRASE": "wrong"])
+        #expect(run.status == 1)
+        let lines = run.printed.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.contains("wrong passphrase") == true)
-        #expect(!pingate.printed.contains("listening"))
+        #expect(!run.printed.contains("listening"))
     }
 
     @Test("help output lists flags with defaults and never a secret")
     func help() async throws {
-        let pingate = try PingateProcess(["serve", "--help"], environment: ["PINGATE_PASSPHRASE": "CANARY-PASS-0"])
-        #expect(await pingate.waitForExit() == 0)
-        let text = pingate.printed
+        let run = try await PingateRun.pingate(["serve", "--help"], environment: ["PINGATE_PASSPHRASE": "CANARY-PASS-0"])
+        #expect(run.status == 0)
+        let text = run.printed
         for flag in ["--vault", "--listen", "--upstream", "--unix-socket", "--cache-ttl", "--cache-max-bytes", "--cache-max-object-bytes",
                      "--cache-ttl-pending", "--rate-limit", "--burst", "--rate-limit-wait", "--client-rate-limit", "--client-burst",
                      "--allow-remote", "--access-token-file", "--max-body-bytes", "--drain-timeout", "--config", "--passphrase-file"] {

@@ -7,7 +7,7 @@ import NIOCore
 import Testing
 
 /// Rate limits through the real server: budgets, cached hits, upstream pushback, per-client shares.
-@Suite("Rate limits end to end")
+@Suite("Rate limits end to end", .timeLimit(.minutes(3)))
 struct RateLimitEndToEndTests {
     static let list = "/api/pinning/pins/"
 

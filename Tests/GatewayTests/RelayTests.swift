@@ -8,7 +8,7 @@ import Testing
 
 /// The event-loop relay (GETs that never touch the cache: request `no-store`, or the cache off), end to end:
 /// it must behave exactly as the async path does for the same request.
-@Suite("Event-loop relay end to end")
+@Suite("Event-loop relay end to end", .timeLimit(.minutes(3)))
 struct RelayTests {
     static let list = "/api/pinning/pins/?offset=0&limit=10"
     static let noStore = ("Cache-Control", "no-store")
@@ -67,13 +67,19 @@ struct RelayTests {
                 #expect(!reply.text.contains(TestVault.apiKey) && !reply.text.contains(TestVault.secretKey))
             }
         }
-        try await GatewayHarness.run(configure: { $0.readTimeout = .milliseconds(300) }) { h in
-            h.upstream.faults.responseDelay = .seconds(2)
+        // The read timeout also bounds the follow-up request: 10 s leaves it room on a loaded machine.
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(10) }) { h in
+            // The fake holds its answer until the gate opens, which happens only after the reply: a 504 can only come
+            // from the read timeout, however slow the machine.
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let reply = try await h.send(.GET, Self.list, headers: [Self.noStore])
             #expect(reply.status == 504)
             #expect(reply.json?["error"] as? String == "upstream_timeout")
             #expect(reply.headers["cache-status"] == ["pingate; fwd=bypass"])
-            h.upstream.faults.responseDelay = nil
+            #expect(!reply.text.contains(TestVault.apiKey) && !reply.text.contains(TestVault.secretKey))
+            h.upstream.faults.gate = nil
+            gate.open()
             #expect(try await h.send(.GET, Self.list, headers: [Self.noStore]).status == 200)
         }
     }
@@ -102,12 +108,18 @@ struct RelayTests {
         try await GatewayHarness.run { h in
             let cached = "/api/pinning/pins/?limit=1"
             #expect(try await h.send(.GET, cached).status == 200)  // stored
-            h.upstream.faults.responseDelay = .milliseconds(200)
+            h.upstream.resetLog()
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await connection.send(
                 "GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\nCache-Control: no-store\r\nX-Request-Id: first\r\n\r\n"
                     + "GET \(cached) HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: second\r\n\r\n"
             )
+            // The relayed GET is held upstream (both heads came in one write, so the hit is decoded and ready): its
+            // answer can only come first if the gateway keeps order.
+            _ = try await h.upstream.waitForRequests(count: 1)
+            gate.open()
             let first = try #require(try await connection.readResponse())
             let second = try #require(try await connection.readResponse())
             await connection.close()
@@ -118,21 +130,25 @@ struct RelayTests {
 
     @Test("a client that leaves mid-relay abandons the upstream request; the gateway keeps serving")
     func clientLeaves() async throws {
-        try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
-            h.upstream.faults.responseDelay = .milliseconds(500)
+        let upstream = try await MisbehavingUpstream.start(.hold)
+        try await GatewayHarness.run(upstreamURL: upstream.url, configure: { $0.cache = nil; $0.readTimeout = .seconds(600) }) { h in
             let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await connection.send("GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            _ = try await h.upstream.waitForRequests(count: 1)
+            try await upstream.next(.requestReceived)
             await connection.reset()
-            h.upstream.faults.responseDelay = nil
-            #expect(try await h.send(.GET, Self.list).status == 200)
+            // The upstream never answers and the read timeout is far off: only abandoning the request closes it.
+            try await upstream.next(.connectionClosed)
+            #expect(try await h.send(.GET, "/_pingate/healthz").status == 200)
         }
+        await upstream.stop()
     }
 
     @Test("a request for the async path pipelined behind a relayed GET is answered after it")
     func pipelinedAsyncBehindRelay() async throws {
         try await GatewayHarness.run { h in
-            h.upstream.faults.responseDelay = .milliseconds(200)
+            h.upstream.resetLog()
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
             let pinByHash = #"{"hash_to_pin":"Qmc1135ziMvmFG534i75E8HpJoLqzLzgKBxfjBV9cBsMAs","metadata":{"name":"n"}}"#
             try await connection.send(
@@ -141,6 +157,10 @@ struct RelayTests {
                     + "Content-Length: \(pinByHash.utf8.count)\r\nX-Request-Id: second\r\n\r\n\(pinByHash)"
                     + "GET /api/pinning/pins/?limit=5 HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: third\r\n\r\n"
             )
+            // The first is held upstream while the other two wait behind it; then everything may go.
+            _ = try await h.upstream.waitForRequests(count: 1)
+            h.upstream.faults.gate = nil
+            gate.open()
             let first = try #require(try await connection.readResponse(timeout: .seconds(20)))
             let second = try #require(try await connection.readResponse(timeout: .seconds(20)))
             let third = try #require(try await connection.readResponse(timeout: .seconds(20)))
@@ -154,10 +174,15 @@ struct RelayTests {
     @Test("a client that half-closes after its relayed GET still gets the answer")
     func halfCloseAfterRequest() async throws {
         try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
-            h.upstream.faults.responseDelay = .milliseconds(200)
+            h.upstream.resetLog()
+            let gate = ResponseGate()
+            h.upstream.faults.gate = gate
             let connection = try await RawHTTPConnection.connect(port: h.proxyPort)
             try await connection.send("GET \(Self.list) HTTP/1.1\r\nHost: localhost\r\n\r\n")
             connection.finishSending()
+            // The half-close reaches the gateway while the upstream still holds the answer.
+            _ = try await h.upstream.waitForRequests(count: 1)
+            gate.open()
             let answer = try await connection.readResponse(timeout: .seconds(20))
             #expect(answer?.status == 200)
             #expect(answer?.header("cache-status") == nil)  // the cache is off

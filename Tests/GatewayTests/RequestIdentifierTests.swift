@@ -3,7 +3,7 @@ import Testing
 @testable import Gateway
 
 /// `X-Request-Id`: a client's short printable id is kept; otherwise a fresh 32-hex-digit one, never repeated.
-@Suite("Request ids")
+@Suite("Request ids", .timeLimit(.minutes(1)))
 struct RequestIdentifierTests {
     @Test("generated ids are 32 lowercase hex digits, share the process prefix and never repeat")
     func generated() {

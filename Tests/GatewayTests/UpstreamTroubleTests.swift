@@ -36,7 +36,9 @@ struct UpstreamTroubleTests {
             #expect(paused.json?["budget"] as? String == BudgetName.upstreamPushback)
             #expect(paused.headers["retry-after"].first.flatMap(Int.init).map { $0 > 0 && $0 <= 30 } == true)
         }
-        try await GatewayHarness.run(configure: { $0.cache = nil }) { h in
+        // Time stands still: the backoff a bare 429 starts cannot run out between the two requests on a slow machine.
+        let clock = ManualClock()
+        try await GatewayHarness.run(clock: clock.gatewayClock, configure: { $0.cache = nil }) { h in
             h.upstream.updateFaults {
                 $0.forcedResponse = ForcedResponse(status: 429)
                 $0.remainingForcedResponses = 1

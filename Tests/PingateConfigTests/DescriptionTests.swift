@@ -63,13 +63,9 @@ struct DescriptionTests {
 
     @Test func containsNoSecretCanary() throws {
         let canary = "CANARY-\(UInt64.random(in: 0...UInt64.max))"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pingate-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let tokenFile = dir.appendingPathComponent("token").path
-        try canary.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let configFile = dir.appendingPathComponent("pingate.yaml").path
-        try "access_token_file: \(tokenFile)\nallow_remote: true\n".write(toFile: configFile, atomically: true, encoding: .utf8)
+        let dir = try TemporaryDirectory(prefix: "pingate-config")
+        let tokenFile = try dir.write(canary, to: "token")
+        let configFile = try dir.write("access_token_file: \(tokenFile)\nallow_remote: true\n", to: "pingate.yaml")
 
         let s = try SettingsLoader.load(file: configFile,
                                         environment: ["PINGATE_PASSPHRASE": canary, "PINGATE_NEW_PASSPHRASE": canary],

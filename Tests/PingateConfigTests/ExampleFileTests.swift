@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import PingateConfig
 
-@Suite("deploy/pingate.example.yaml")
+@Suite("deploy/pingate.example.yaml", .timeLimit(.minutes(1)))
 struct ExampleFileTests {
     /// `<repo>/deploy/pingate.example.yaml`, found from this file's path.
     static let examplePath: String = URL(fileURLWithPath: #filePath)

@@ -1,7 +1,7 @@
 import Testing
 import PingateConfig
 
-@Suite("File errors name the key and the line")
+@Suite("File errors name the key and the line", .timeLimit(.minutes(1)))
 struct FileErrorTests {
     @Test func unknownTopLevelKeyWithSuggestion() {
         let yaml = """

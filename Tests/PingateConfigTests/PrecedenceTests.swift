@@ -2,7 +2,7 @@ import Testing
 import PingateConfig
 import PingateCore
 
-@Suite("Layer precedence: flag > env > file > default")
+@Suite("Layer precedence: flag > env > file > default", .timeLimit(.minutes(1)))
 struct PrecedenceTests {
     let file = """
     listen: "127.0.0.1:9000"

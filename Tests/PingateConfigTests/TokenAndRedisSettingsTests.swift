@@ -2,7 +2,7 @@ import Testing
 import PingateConfig
 import PingateCore
 
-@Suite("Client token and shared-state settings")
+@Suite("Client token and shared-state settings", .timeLimit(.minutes(1)))
 struct TokenAndRedisSettingsTests {
     @Test func requireTokenFollowsAllowRemoteUnlessSet() throws {
         #expect(try load(nil).auth.requireToken == nil)

@@ -1,7 +1,7 @@
 import Testing
 import PingateConfig
 
-@Suite("Upstream, connection and cache lifetime settings")
+@Suite("Upstream, connection and cache lifetime settings", .timeLimit(.minutes(1)))
 struct UpstreamSettingsTests {
     @Test func upstreamIsAScalarOrAMapping() throws {
         let scalar = try load("upstream: https://x.example\n")

@@ -31,6 +31,9 @@ PASSPHRASE = "soak passphrase"
 
 class FaultyUpstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go out in two writes: without TCP_NODELAY the body waits for the peer's delayed ACK
+    # (about 40 ms on Linux) on a kept-alive connection, which no real upstream does.
+    disable_nagle_algorithm = True
     faults = {"slow": 0.02, "reset": 0.02, "garbage": 0.02, "truncate": 0.02, "error500": 0.02, "throttle": 0.0005}
     counts = {}
     lock = threading.Lock()
@@ -143,6 +146,24 @@ def healthy(port):
         return False
 
 
+def start_upstream():
+    """Serves FaultyUpstream (with its current faults) on a free loopback port in a daemon thread: (server, port)."""
+    port = free_port()
+    server = QuietServer(("127.0.0.1", port), FaultyUpstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, port
+
+
+def make_vault(pingate, folder, name):
+    """A vault in `folder` holding the upstream's credentials (values through stdin); returns (path, environment)."""
+    vault = os.path.join(folder, name)
+    env = dict(os.environ, PINGATE_PASSPHRASE=PASSPHRASE)
+    subprocess.run([pingate, "vault", "init", "--vault", vault], env=env, check=True, capture_output=True)
+    for entry, value in (("api_key", API_KEY), ("secret_key", SECRET)):
+        subprocess.run([pingate, "vault", "set", entry, "--vault", vault], env=env, input=value.encode(), check=True, capture_output=True)
+    return vault, env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -240,16 +261,10 @@ def main():
     args = parser.parse_args()
     sample_every = args.sample_seconds or max(0.5, min(10.0, args.minutes * 60 / 30))
 
-    upstream_port, proxy_port = free_port(), free_port()
-    upstream = QuietServer(("127.0.0.1", upstream_port), FaultyUpstream)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-
+    upstream, upstream_port = start_upstream()
+    proxy_port = free_port()
     folder = tempfile.mkdtemp(prefix="pingate-soak-")
-    vault = os.path.join(folder, "soak.pgv")
-    env = dict(os.environ, PINGATE_PASSPHRASE=PASSPHRASE)
-    subprocess.run([args.pingate, "vault", "init", "--vault", vault], env=env, check=True, capture_output=True)
-    for name, value in (("api_key", API_KEY), ("secret_key", SECRET)):
-        subprocess.run([args.pingate, "vault", "set", name, "--vault", vault], env=env, input=value.encode(), check=True, capture_output=True)
+    vault, env = make_vault(args.pingate, folder, "soak.pgv")
     log = open(os.path.join(folder, "pingate.log"), "wb")
     proxy = subprocess.Popen([args.pingate, "serve", "--vault", vault, "--listen", f"127.0.0.1:{proxy_port}",
                               "--upstream", f"http://127.0.0.1:{upstream_port}", "--read-timeout", "1", "--connect-timeout", "1",

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Vault
 
-@Suite("PassphraseReader")
+@Suite("PassphraseReader", .timeLimit(.minutes(1)))
 struct PassphraseReaderTests {
     private func bytes(_ passphrase: Passphrase) -> [UInt8] {
         passphrase.storage.withUnsafeBytes { Array($0) }

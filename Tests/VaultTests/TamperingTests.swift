@@ -3,7 +3,7 @@ import Testing
 @testable import Vault
 
 /// Every byte of a vault file is either checked structurally or authenticated by GCM.
-@Suite("Tampering, truncation and header policy")
+@Suite("Tampering, truncation and header policy", .timeLimit(.minutes(1)))
 struct TamperingTests {
     /// Flips one bit and decrypts with the correct passphrase.
     private func decryptFlipped(byte offset: Int, bit: UInt8 = 0x01) throws -> VaultError? {

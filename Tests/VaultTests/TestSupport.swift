@@ -6,30 +6,6 @@ import Testing
 /// Secret used as a vault value; must never appear in any error message or log output.
 let canary = "CANARY-SECRET-9f8e7d"
 
-/// A fresh directory under the system temp dir, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("vault-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    }
-
-    deinit {
-        // Undo any chmod a test made so cleanup can recurse.
-        try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Names in the directory, including dot files (temp files are dot files).
-    func listing() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-}
-
 /// Writes raw bytes with the given mode (chmod after create, so umask cannot interfere).
 func writeFile(_ bytes: [UInt8], to path: String, mode: Int = 0o600) throws {
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Vault
 
-@Suite("VaultFile create/open/save")
+@Suite("VaultFile create/open/save", .timeLimit(.minutes(1)))
 struct VaultFileTests {
     @Test("round trip: two entries saved and opened again")
     func roundTrip() throws {

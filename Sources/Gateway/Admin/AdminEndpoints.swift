@@ -1,6 +1,7 @@
 import GatewayCache
 import NIOCore
 import NIOHTTP1
+import PingateCore
 
 /// pingate's own endpoints, under a prefix no upstream path uses: `/_pingate/…`. Answered by the same pipeline
 /// as every proxied request.
@@ -52,6 +53,7 @@ enum AdminEndpoints {
         case (.POST, "/_pingate/cache/purge"):
             let prefix = queryValue("prefix", in: query)
             let removed = state.cache?.purge(prefix: prefix) ?? 0
+            if prefix == nil { state.shared?.publish(nil) }
             var json = JSONWriter()
             json.beginObject()
             json.member("prefix", prefix)

@@ -1,4 +1,5 @@
 import NIOCore
+import PingateCore
 import Synchronization
 
 /// `/_pingate/readyz`: ready when the vault is unlocked (it is, or pingate would not run), the listener is up, and
@@ -7,18 +8,22 @@ import Synchronization
 final class Readiness: Sendable {
     private let window: Duration
     private let clock: GatewayClock
-    private let lastUpstreamAnswer = Mutex<Duration?>(nil)
+    /// Nanoseconds of the clock's `now` at the upstream's last answer; `Int64.min` before any.
+    private let lastUpstreamAnswer = Atomic<Int64>(.min)
     private let listening = Mutex(false)
     private let probe: @Sendable (any EventLoop) -> EventLoopFuture<Bool>
     private let breakerOpen: @Sendable () -> Bool
+    private let sharedState: @Sendable () -> (available: Bool, onFailure: SharedStateConfiguration.FailureMode)?
 
     /// - Parameters:
     ///   - probe: whether the upstream answers now (any HTTP status counts).
     ///   - breakerOpen: whether an upstream's circuit breaker is open (pingate is then not ready).
     init(
         window: Duration, clock: GatewayClock, probe: @escaping @Sendable (any EventLoop) -> EventLoopFuture<Bool>,
-        breakerOpen: @escaping @Sendable () -> Bool = { false }
+        breakerOpen: @escaping @Sendable () -> Bool = { false },
+        sharedState: @escaping @Sendable () -> (available: Bool, onFailure: SharedStateConfiguration.FailureMode)? = { nil }
     ) {
+        self.sharedState = sharedState
         self.window = window
         self.clock = clock
         self.probe = probe
@@ -27,8 +32,8 @@ final class Readiness: Sendable {
 
     /// The upstream answered (any HTTP status counts: it is reachable).
     func upstreamAnswered() {
-        let now = clock.now()
-        lastUpstreamAnswer.withLock { $0 = now }
+        let (seconds, attoseconds) = clock.now().components
+        lastUpstreamAnswer.store(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 
     /// The listener is bound.
@@ -36,11 +41,13 @@ final class Readiness: Sendable {
 
     /// What `readyz` answers.
     struct Report: Sendable {
-        let ready: Bool
+        var ready: Bool
         let listening: Bool
         let reachable: Bool
         let probed: Bool
         var breakerOpen = false
+        /// `ok`, `degraded` (Redis unreachable), or nil without shared state.
+        var sharedState: String?
 
         var json: String {
             var json = JSONWriter()
@@ -48,6 +55,7 @@ final class Readiness: Sendable {
             json.member("breaker", breakerOpen ? "open" : "closed")
             json.member("listener", listening ? "up" : "down")
             json.member("probed", probed)
+            if let sharedState { json.member("shared_state", sharedState) }
             json.member("status", ready ? "ready" : "not_ready")
             json.member("upstream", reachable ? "reachable" : "unreachable")
             json.member("vault", "unlocked")
@@ -57,13 +65,25 @@ final class Readiness: Sendable {
     }
 
     func check(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
+        report(on: eventLoop).map { report in
+            guard let shared = self.sharedState() else { return report }
+            var report = report
+            report.sharedState = shared.available ? "ok" : "degraded"
+            // Degraded with a local fallback still serves; with `refuse` it serves only hits.
+            if !shared.available, shared.onFailure == .refuse { report.ready = false }
+            return report
+        }
+    }
+
+    private func report(on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
         let isListening = listening.withLock { $0 }
         if breakerOpen() {
             // The upstream failed again and again: not ready, without a probe (the breaker says no connection).
             return eventLoop.makeSucceededFuture(Report(ready: false, listening: isListening, reachable: false, probed: false, breakerOpen: true))
         }
         let now = clock.now()
-        let recent = lastUpstreamAnswer.withLock { $0 }.map { now - $0 <= window } ?? false
+        let last = lastUpstreamAnswer.load(ordering: .relaxed)
+        let recent = last != .min && now - .nanoseconds(last) <= window
         if recent {
             return eventLoop.makeSucceededFuture(Report(ready: isListening, listening: isListening, reachable: true, probed: false))
         }

@@ -61,6 +61,8 @@ public struct GatewayConfiguration: Sendable {
     public var readinessWindow: Duration = .seconds(30)
     /// The circuit breaker of each upstream (`upstream.breaker.*`; `failures: 0` turns it off).
     public var breaker = CircuitBreaker.Configuration()
+    /// Budgets, pushback and cache invalidations shared with other pingates through Redis (`redis.*`); nil: none.
+    public var sharedState: SharedStateConfiguration?
 
     /// The default route: `upstream` with `credentialMappings` under `/`.
     public var defaultRoute: GatewayRoute {

@@ -41,28 +41,26 @@ public struct UpstreamEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         self.scheme = scheme
         self.host = bareHost
-        self.port = components.port ?? (scheme == "https" ? 443 : 80)
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        self.port = port
         var path = components.path
         while path.hasSuffix("/") { path.removeLast() }
         self.basePath = path
+        let hostPart = bareHost.contains(":") ? "[\(bareHost)]" : bareHost
+        self.origin = "\(scheme)://\(hostPart):\(port)"
+        self.hostHeader = port == (scheme == "https" ? 443 : 80) ? hostPart : "\(hostPart):\(port)"
     }
 
-    /// The origin as a URL string, e.g. `https://api.w3ipfs.storage:443`.
-    public var origin: String {
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "\(scheme)://\(hostPart):\(port)"
-    }
+    /// The origin as a URL string, e.g. `https://api.w3ipfs.storage:443` (made once: it keys pools, breakers and
+    /// pushback on every request).
+    public let origin: String
+
+    /// The `Host` field for requests to this upstream (the port only when it is not the scheme's default).
+    public let hostHeader: String
 
     /// Builds the absolute URL for a request target (path + query exactly as the client sent it).
     public func url(forTarget target: String) -> String {
         origin + basePath + target
-    }
-
-    /// The `Host` field for requests to this upstream (the port only when it is not the scheme's default).
-    public var hostHeader: String {
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        let defaultPort = scheme == "https" ? 443 : 80
-        return port == defaultPort ? hostPart : "\(hostPart):\(port)"
     }
 
     public var description: String { origin + basePath }

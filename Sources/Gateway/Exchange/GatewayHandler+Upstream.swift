@@ -11,19 +11,25 @@ extension GatewayHandler: UpstreamExchangeDelegate {
     }
 
     func exchange(receivedHead upstreamHead: HTTPResponseHead) {
-        guard let request = current else { return }
+        guard let request = current, let context else { return }
         let status = upstreamHead.status
-        request.record.upstreamDuration = state.upstreamAnswered(
+        let answered = state.upstreamAnswered(
             status: Int(status.code), retryAfter: upstreamHead.headers.first(name: "retry-after"),
             sentAt: request.record.upstreamSentAt ?? request.record.started,
             upstream: request.decision.route.upstream, pushbackScope: request.pushbackScope
         )
+        request.record.upstreamDuration = answered.duration
+        if let pause = answered.sharedPause { waitForSharedWrite(pause, in: request, on: context.eventLoop) }
         request.isProbe = false
-        let headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
+        var headers = HeaderPolicy.clientResponseHeaders(from: upstreamHead.headers)
+        // RFC 9110 §6.6.1: a response passed on (and stored) without `Date` gets the time it was received.
+        if !headers.contains(name: "date") { headers.add(name: "Date", value: state.dates.current) }
         let isChunked = upstreamHead.headers.contains(name: "transfer-encoding")
         let contentLength = isChunked ? nil : upstreamHead.headers.first(name: "content-length").flatMap { Int($0) }
-        if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method) {
-            cache.invalidate(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers))
+        if let cache = state.cache, let method = HTTPRequest.Method(request.head.method.rawValue), ResponseCache.isUnsafe(method),
+           let invalidation = cache.invalidation(afterWriteTo: request.decision.target, status: HTTPResponse.Status(code: Int(status.code)), responseHeaders: HTTPFields(headers)) {
+            cache.apply(invalidation)
+            if let published = state.shared?.publish(invalidation) { waitForSharedWrite(published, in: request, on: context.eventLoop) }
         }
         let framing: ResponseHead.Framing
         if request.head.method == .HEAD || status.code < 200 || status.code == 204 || status.code == 304 {
@@ -38,13 +44,20 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         request.record.status = Int(status.code)
         let head = ResponseHead(version: request.head.version, status: status, headers: headers, framing: framing, keepAlive: request.keepAlive)
         if request.fill != nil {
-            fillReceivedHead(request, status: status, headers: headers, contentLength: contentLength)
+            guard let head = fillReceivedHead(request, head: head, contentLength: contentLength) else { return }
             if request.fill?.body != nil {
                 request.heldAnswerHead = head
                 return
             }
+            writeAnswerHead(head, for: request)
+            return
         }
         writeAnswerHead(head, for: request)
+    }
+
+    private func waitForSharedWrite(_ write: EventLoopFuture<Void>, in request: Request, on eventLoop: any EventLoop) {
+        let write = write.hop(to: eventLoop)
+        request.sharedWrites = request.sharedWrites.map { $0.and(write).map { _ in } } ?? write
     }
 
     /// Decorates and writes the answer's head.
@@ -61,7 +74,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         guard let head = request.heldAnswerHead, let context else { return }
         request.heldAnswerHead = nil
         writeAnswerHead(head, for: request)
-        if let body, body.readableBytes > 0, request.head.method != .HEAD {
+        if let body, body.readableBytes > 0, request.head.method != .HEAD, !request.withholdsBody {
             request.record.bytesOut += body.readableBytes
             context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
@@ -69,6 +82,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
 
     func exchange(receivedBody buffer: ByteBuffer) {
         guard let request = current, let context else { return }
+        if request.fill?.deferred != nil { return }  // the answer is made from the stored entry at the end
         if request.heldAnswerHead != nil {
             let held = request.fill?.body?.readableBytes ?? 0
             let objectLimit = state.cache?.configuration.maxObjectBytes ?? 0
@@ -79,23 +93,49 @@ extension GatewayHandler: UpstreamExchangeDelegate {
             releaseHeldAnswer(request, body: request.fill?.body)
         }
         if request.fill != nil { fillReceivedBody(request, buffer) }
+        guard !request.withholdsBody else { return }
         request.record.bytesOut += buffer.readableBytes
         context.write(wrapOutboundOut(.body(buffer)), promise: nil)
     }
 
     func exchangeEnded(requestComplete: Bool) {
         guard let request = current else { return }
-        if request.heldAnswerHead != nil {
-            // The whole answer arrived while held: it is stored first, so `Cache-Status` says whether it was.
-            let body = request.fill?.body
-            let reason = request.fill?.reason ?? .miss
-            let stored = fillEnded(request)
-            if !stored { request.cacheStatus = .forwarded(reason) }
-            releaseHeldAnswer(request, body: body)
-        } else if request.fill != nil {
-            fillEnded(request)
+        if request.fill?.deferred != nil {
+            answerDeferred(request)
+            return
         }
         if !requestComplete { request.keepAlive = false }
+        guard request.sharedWrites != nil || request.fill?.generation != nil else {
+            // Nothing to wait for: the common path, without a continuation.
+            let heldBody = request.fill?.body
+            let stored = request.fill == nil ? false : fillEnded(request)
+            endAnswer(request, storedHeldAnswer: stored, heldBody: heldBody)
+            return
+        }
+        // The end waits for Redis (bounded by `redis.timeout_ms`); the request is answered meanwhile.
+        request.stage = .answering
+        let heldBody = request.fill?.body
+        let writes = request.sharedWrites ?? context!.eventLoop.makeSucceededVoidFuture()
+        request.sharedWrites = nil
+        writes.assumeIsolated().whenComplete { [self] _ in
+            guard current === request else { return }
+            guard request.fill != nil else {
+                endAnswer(request, storedHeldAnswer: false, heldBody: heldBody)
+                return
+            }
+            fillEnded(request) { [self] stored in
+                guard current === request else { return }
+                endAnswer(request, storedHeldAnswer: stored, heldBody: heldBody)
+            }
+        }
+    }
+
+    /// Writes what is left of the answer: a held answer (its `Cache-Status` saying whether it was stored), then the end.
+    private func endAnswer(_ request: Request, storedHeldAnswer stored: Bool, heldBody: ByteBuffer?) {
+        if request.heldAnswerHead != nil {
+            if !stored { request.cacheStatus?.stored = false }
+            releaseHeldAnswer(request, body: heldBody)
+        }
         answerEnded(request)
     }
 
@@ -156,7 +196,7 @@ extension GatewayHandler: UpstreamExchangeDelegate {
         guard let request = current else { return false }
         let limiter = state.limiter
         switch limiter.admit(
-            routeClass: request.routeClass, client: request.decision.client, token: request.decision.token?.budget,
+            routeClass: request.routeClass, client: request.decision.client, token: state.localBudget(of: request.decision.token),
             now: state.clock.now(), pushbackScope: request.pushbackScope
         ) {
         case .allowed:

@@ -49,15 +49,23 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var heldBody: [ByteBuffer] = []
         /// The head of an answer held back while it may still fit ``CacheFill/holdLimit`` (written with the rest).
         var heldAnswerHead: ResponseHead?
+        /// With shared state: writes to Redis the answer's end waits for (an upstream pause, a write's invalidation),
+        /// so that whatever the client does next, through any instance, sees them.
+        var sharedWrites: EventLoopFuture<Void>?
         /// The client sent `Expect: 100-continue`; it gets `100 Continue` once the request goes upstream.
         var expectsContinue: Bool
+        /// The answer's head says no body follows although the upstream sends one (a `304` made for the client's
+        /// own validators while the full answer is stored).
+        var withholdsBody = false
 
         enum Stage {
             case deciding
             /// Answered by pingate itself (hit, admin, refusal); body parts are dropped.
             case answering
-            /// Queued for its budget slot (`rate_limit.wait_ms`).
-            case waitingForSlot(Scheduled<Void>, Reservation)
+            /// Waiting for the shared store's admission decision.
+            case admitting
+            /// Queued for its budget slot (`rate_limit.wait_ms`); a local reservation is given back if the client leaves.
+            case waitingForSlot(Scheduled<Void>, Reservation?)
             /// Waiting for the fill of the same target that another request leads.
             case waitingForFlight(SingleFlight<FlightKey, FlightResult>.Waiter)
             case forwarding(UpstreamExchange)
@@ -89,13 +97,30 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Leadership of the coalesced fill (nil for a refresh, which does not coalesce).
         var ticket: SingleFlight<FlightKey, FlightResult>.Ticket?
         let reason: CacheStatus.ForwardReason
-        /// A stale entry, served if the upstream fails within its stale-if-error window.
+        /// A stale entry: revalidated with its validators, and served if the upstream fails within its
+        /// stale-if-error window.
         let stale: CachedResponse?
+        /// The answer is made from the stale entry once the upstream's ends (nil: the upstream's answer is sent).
+        var deferred: DeferredAnswer?
+
+        /// Why the upstream's answer is replaced by the stored entry.
+        enum DeferredAnswer {
+            /// `304` to the revalidation: the entry is freshened and answers.
+            case notModified
+            /// `500`, `502`, `503` or `504` within the entry's stale-if-error window.
+            case staleOnError(Int)
+        }
+
+        /// The request carries the stale entry's validators upstream.
+        var revalidates: Bool { self.stale?.hasValidator ?? false }
         /// The answer's status and fields, once its head arrived.
         var status: HTTPResponse.Status?
         var fields = HTTPFields()
         /// The body so far; nil once it cannot be stored.
         var body: ByteBuffer?
+        /// With shared state: the generation of the target's write scope when the fill began (another instance's
+        /// write in between moves it, and the fill then does not store).
+        var generation: (scope: String, atStart: EventLoopFuture<Int64?>)?
     }
 
     /// Input that waits for the request before it to be answered.
@@ -214,7 +239,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             request.record.bytesIn += buffer.readableBytes
             switch request.stage {
             case .forwarding(let exchange): exchange.clientBody(buffer)
-            case .deciding, .waitingForSlot, .waitingForFlight: request.heldBody.append(buffer)
+            case .deciding, .admitting, .waitingForSlot, .waitingForFlight: request.heldBody.append(buffer)
             case .answering, .done: break
             }
         case .end:
@@ -253,8 +278,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     guard self.current === request else { return }
                     self.answerAdmin(answer, to: request)
                 }
-        case .hit(let entry, let age):
-            answerHit(entry, age: age, to: request)
+        case .hit(let entry, let age, let refresh):
+            answerHit(entry, age: age, refresh: refresh, to: request)
         case .fill(let reason, let stale, let coalesce):
             request.cacheStatus = .forwarded(reason)
             if coalesce {
@@ -338,8 +363,23 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let limiter = state.limiter
         request.routeClass = state.routeClass(of: request.decision.route, method: request.head.method.rawValue, target: request.decision.target, budgets: limiter.configuration)
         request.pushbackScope = GatewayState.pushbackScope(upstream: upstream, routeClass: request.routeClass)
+        if let shared = state.shared {
+            if shared.isAvailable {
+                admitShared(request, shared: shared)
+                return
+            }
+            if shared.configuration.onFailure == .refuse {
+                sharedStateUnavailable(request)
+                return
+            }
+        }
+        admitLocally(request, limiter: limiter)
+    }
+
+    /// Admission by this instance's own budgets (alone, or its share while the shared store is unreachable).
+    private func admitLocally(_ request: Request, limiter: RateLimiter) {
         switch limiter.admit(
-            routeClass: request.routeClass, client: request.decision.client, token: request.decision.token?.budget,
+            routeClass: request.routeClass, client: request.decision.client, token: state.localBudget(of: request.decision.token),
             now: state.clock.now(), pushbackScope: request.pushbackScope
         ) {
         case .allowed(let info):
@@ -348,23 +388,76 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             forward(request)
         case .delayed(let until, let reservation, let info):
             request.limit = info
-            request.record.rateLimit = "queued"
-            guard let context else { return }
-            let delay = until - state.clock.now()
-            let task = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
-                guard self.current === request, case .waitingForSlot = request.stage else { return }
-                if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now(), pushbackScope: request.pushbackScope) {
-                    self.rateLimited(request, budget: BudgetName.upstreamPushback, retryAfter: pause, info: nil)
-                    return
-                }
-                self.forward(request)
-            }
-            request.stage = .waitingForSlot(task, reservation)
+            waitForSlot(request, delay: until - state.clock.now(), reservation: reservation)
         case .rejected(let rejection):
-            request.record.rateLimit = "rejected:" + rejection.budget
-            state.metrics.rejected(budget: rejection.budget, client: rejection.client)
-            rateLimited(request, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
+            refuseOverBudget(request, rejection)
         }
+    }
+
+    /// Admission by the budgets shared with other instances: one round trip, bounded by `redis.timeout_ms`.
+    private func admitShared(_ request: Request, shared: SharedState) {
+        guard let context else { return }
+        let budgets = state.budgets
+        let applicable = budgets.applicableBudgets(routeClass: request.routeClass, token: request.decision.token?.budget)
+        request.stage = .admitting
+        shared.admit(
+            budgets: applicable, keys: SharedState.keys(of: applicable, client: request.decision.client),
+            pushbackScope: request.pushbackScope, identity: request.decision.client, maxWait: budgets.maxWait, on: context.eventLoop
+        ).assumeIsolated().whenSuccess { decision in
+            guard self.current === request, case .admitting = request.stage else { return }
+            switch decision {
+            case .admitted(let delay, let limit):
+                request.limit = limit
+                if delay > .zero {
+                    self.waitForSlot(request, delay: delay, reservation: nil)
+                } else {
+                    request.record.rateLimit = "allowed"
+                    self.forward(request)
+                }
+            case .rejected(let rejection):
+                self.refuseOverBudget(request, rejection)
+            case .unavailable:
+                if shared.configuration.onFailure == .refuse {
+                    self.sharedStateUnavailable(request)
+                } else {
+                    request.stage = .deciding
+                    self.admitLocally(request, limiter: self.state.limiter)
+                }
+            }
+        }
+    }
+
+    /// Queues the request until its budget slot (`rate_limit.wait_ms`).
+    private func waitForSlot(_ request: Request, delay: Duration, reservation: Reservation?) {
+        guard let context else { return }
+        request.record.rateLimit = "queued"
+        let task = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
+            guard self.current === request, case .waitingForSlot = request.stage else { return }
+            if let pause = self.state.limiter.pushbackRemaining(now: self.state.clock.now(), pushbackScope: request.pushbackScope) {
+                self.rateLimited(request, budget: BudgetName.upstreamPushback, retryAfter: pause, info: nil)
+                return
+            }
+            self.forward(request)
+        }
+        request.stage = .waitingForSlot(task, reservation)
+    }
+
+    private func refuseOverBudget(_ request: Request, _ rejection: Rejection) {
+        request.record.rateLimit = "rejected:" + rejection.budget
+        state.metrics.rejected(budget: rejection.budget, client: rejection.client)
+        rateLimited(request, budget: rejection.budget, retryAfter: rejection.retryAfter, info: rejection.limit)
+    }
+
+    /// The shared store cannot be reached and `redis.on_failure` is `refuse`: 503, nothing is sent upstream.
+    private func sharedStateUnavailable(_ request: Request) {
+        var error = GatewayErrorResponse(
+            .serviceUnavailable, code: "shared_state_unavailable",
+            message: "the shared rate-limit store (Redis) cannot be reached; requests that need the upstream are refused"
+        )
+        error.headers.append(("Retry-After", "1"))
+        completeFlight(of: request, with: .goUpstream)
+        request.fill = nil
+        answer(request, error: error)
     }
 
     /// The upstream's breaker is open: a stale entry that may be served on error is, else `503 upstream_down`.
@@ -404,13 +497,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             profileWithdrawn(request)
             return
         }
-        let head = HTTPRequestHead(
+        var head = HTTPRequestHead(
             version: .http1_1, method: request.head.method, uri: upstream.basePath + request.decision.target,
             headers: HeaderPolicy.upstreamRequestHeaders(
                 from: request.head.headers, credentials: credentials,
                 extra: [("X-Request-Id", request.decision.requestID)], host: upstream.hostHeader
             )
         )
+        if let fill = request.fill { Self.setValidators(&head.headers, for: fill) }
         let exchange = UpstreamExchange(
             head: head, hasBody: request.hasBody, endpoint: upstream, pool: state.pool,
             readTimeout: .init(state.configuration.readTimeout), eventLoop: context.eventLoop, delegate: self
@@ -443,12 +537,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Writing answers
 
-    /// Writes a complete answer pingate makes itself, then finishes the request.
-    func answer(_ request: Request, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+    /// Writes a complete answer pingate makes itself, then finishes the request. `bodyless`: an answer that never
+    /// has a body (`304`), sent without `Content-Length`.
+    func answer(_ request: Request, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, bodyless: Bool = false) {
         guard let context else { return }
         var head = ResponseHead(
             version: request.head.version, status: status, headers: headers,
-            framing: request.head.method == .HEAD ? .none(declaredLength: body.readableBytes) : .length(body.readableBytes),
+            framing: bodyless ? .none(declaredLength: nil)
+                : request.head.method == .HEAD ? .none(declaredLength: body.readableBytes) : .length(body.readableBytes),
             // An upload still arriving is not wanted after an early answer: the connection closes after it.
             keepAlive: request.keepAlive && !closeWhenDone && (request.requestEnded || !request.hasBody)
         )
@@ -599,12 +695,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch request.stage {
         case .waitingForSlot(let task, let reservation):
             task.cancel()
-            state.limiter.cancel(reservation, now: state.clock.now())
+            if let reservation { state.limiter.cancel(reservation, now: state.clock.now()) }
         case .waitingForFlight(let waiter):
             state.flights.leave(waiter)
         case .forwarding(let exchange):
             exchange.clientClosed()
-        case .deciding, .answering, .done:
+        case .deciding, .admitting, .answering, .done:
             break
         }
         completeFlight(of: request, with: .goUpstream)

@@ -22,6 +22,9 @@ struct RequestDecision {
     /// are never shared between profiles.
     let cacheProfile: String
     let plan: Plan
+    /// The client's validators and range when the cache takes part and it sent any (nil otherwise): a stored or
+    /// stored-while-fetched answer is then matched against them (`304`, `206`, `416`).
+    let conditions: ConditionalRequest?
 
     /// A stale entry that may be served if the upstream fails (a HEAD or `no-cache` read that did not fill).
     var staleForError: CachedResponse? {
@@ -35,9 +38,11 @@ struct RequestDecision {
         case refuse(GatewayErrorResponse)
         /// One of pingate's own endpoints.
         case admin
-        /// A fresh cache entry answers it.
-        case hit(CachedResponse, age: Int)
-        /// A GET through the cache: upstream (coalesced when `coalesce`), storing the answer.
+        /// A cache entry answers it: a fresh one, or (`refresh`) a stale one within its stale-while-revalidate
+        /// window, while one background refresh runs.
+        case hit(CachedResponse, age: Int, refresh: Bool)
+        /// A GET through the cache: upstream (coalesced when `coalesce`), storing the answer; a stale entry with a
+        /// validator is revalidated.
         case fill(reason: CacheStatus.ForwardReason, stale: CachedResponse?, coalesce: Bool)
         /// Upstream without storing; `cacheStatus` is what `Cache-Status` says (nil with the cache off).
         case forward(cacheStatus: CacheStatus?, stale: CachedResponse?)
@@ -62,36 +67,48 @@ struct RequestDecision {
         cacheProfile = token?.profile.map { route.name + "|" + $0 } ?? route.name
         if case .refused(let error, _) = verdict {
             plan = .refuse(error)
+            conditions = nil
             return
         }
         if AdminEndpoints.owns(target) {
             plan = .admin
+            conditions = nil
             return
         }
         guard let cache = state.cache, route.cacheEnabled, head.method == .GET || head.method == .HEAD else {
             plan = .forward(cacheStatus: state.cache == nil ? nil : .forwarded(.method), stale: nil)
+            conditions = nil
             return
         }
         let headers = head.headers
-        switch cache.requestDirectives(cacheControl: headers["cache-control"], pragma: headers["pragma"]) {
-        case .bypass:
-            plan = .forward(cacheStatus: .forwarded(.bypass), stale: nil)
-        case .refresh:
-            plan = head.method == .GET ? .fill(reason: .request, stale: nil, coalesce: false) : .forward(cacheStatus: .forwarded(.request), stale: nil)
-        case .normal:
-            let lookup = cache.lookup(target: target, profile: cacheProfile, now: state.clock.now()) { name in
-                let values = headers[name.canonicalName]
-                return values.isEmpty ? nil : values.joined(separator: ", ")
-            }
-            switch lookup {
-            case .fresh(let entry, let age):
-                plan = .hit(entry, age: age)
-            case .stale(let entry, _):
-                // HEAD misses are forwarded as HEAD and never fill the cache (there is no body to store).
-                plan = head.method == .GET ? .fill(reason: .stale, stale: entry, coalesce: true) : .forward(cacheStatus: .forwarded(.stale), stale: nil)
-            case .miss:
-                plan = head.method == .GET ? .fill(reason: .miss, stale: nil, coalesce: true) : .forward(cacheStatus: .forwarded(.miss), stale: nil)
-            }
+        let conditions = Self.mayBeConditional(headers) ? ConditionalRequest { headers[$0] } : nil
+        self.conditions = conditions.flatMap { $0.isEmpty ? nil : $0 }
+        // HEAD misses are forwarded as HEAD and never fill the cache (there is no body to store).
+        let cachePlan = cache.plan(
+            method: head.method == .GET ? .get : .head, target: target, profile: cacheProfile, cacheControl: headers["cache-control"],
+            pragma: headers["pragma"], conditions: conditions ?? Self.unconditional, now: state.clock.now()
+        ) { name in
+            let values = headers[name.canonicalName]
+            return values.isEmpty ? nil : values.joined(separator: ", ")
+        }
+        switch cachePlan {
+        case .serve(let entry, let age, let refresh):
+            plan = .hit(entry, age: age, refresh: refresh)
+        case .fill(let reason, let stale, let coalesce):
+            plan = .fill(reason: reason, stale: stale, coalesce: coalesce)
+        case .forward(let cacheStatus, let stale):
+            plan = .forward(cacheStatus: cacheStatus, stale: stale)
+        }
+    }
+
+    private static let unconditional = ConditionalRequest { _ in [] }
+
+    /// Whether any field name starts like `If-…` or `Range`: only then are the conditions read (a hit's fast path
+    /// pays one pass over the names).
+    private static func mayBeConditional(_ headers: HTTPHeaders) -> Bool {
+        headers.contains { name, _ in
+            let first = name.utf8.first.map(ASCII.lower)
+            return first == UInt8(ascii: "i") || first == UInt8(ascii: "r")
         }
     }
 

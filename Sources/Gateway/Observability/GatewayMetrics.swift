@@ -47,6 +47,8 @@ public final class GatewayMetrics: Sendable {
     private let cacheBytes: CoreMetrics.Gauge
     private let cacheEntries: CoreMetrics.Gauge
     private let breakerGauge: CoreMetrics.Gauge
+    private let redisGauge: CoreMetrics.Gauge
+    private let redisLatency: CoreMetrics.Timer
 
     /// Creates the metric set in a fresh registry.
     public init() {
@@ -69,6 +71,8 @@ public final class GatewayMetrics: Sendable {
         self.cacheBytes = CoreMetrics.Gauge(label: "pingate_cache_bytes", dimensions: [], factory: factory)
         self.cacheEntries = CoreMetrics.Gauge(label: "pingate_cache_entries", dimensions: [], factory: factory)
         self.breakerGauge = CoreMetrics.Gauge(label: "pingate_upstream_breaker_state", dimensions: [], factory: factory)
+        self.redisGauge = CoreMetrics.Gauge(label: "pingate_redis_up", dimensions: [], factory: factory)
+        self.redisLatency = CoreMetrics.Timer(label: "pingate_redis_roundtrip_seconds", dimensions: [], factory: factory)
     }
 
     // MARK: - Recording
@@ -129,6 +133,21 @@ public final class GatewayMetrics: Sendable {
     /// Counts a breaker state change (`pingate_upstream_breaker_transitions_total{to}`).
     func breakerTransition(to state: String) {
         counter("pingate_upstream_breaker_transitions_total", [("to", state)]).increment()
+    }
+
+    /// `pingate_redis_up`: 1 while the shared store answers.
+    func redisUp(_ up: Bool) {
+        redisGauge.record(up ? 1 : 0)
+    }
+
+    /// Counts a failed Redis call by operation (`pingate_redis_errors_total{op}`).
+    func redisError(operation: String) {
+        counter("pingate_redis_errors_total", [("op", operation)]).increment()
+    }
+
+    /// Records one Redis round trip (`pingate_redis_roundtrip_seconds`).
+    func redisRoundTrip(_ duration: TimeAmount) {
+        redisLatency.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a new upstream connection (TCP connected, TLS verified): with keep-alive, far fewer than requests.

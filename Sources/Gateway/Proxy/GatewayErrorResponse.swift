@@ -1,6 +1,7 @@
 import GatewayLimits
 import NIOCore
 import NIOHTTP1
+import PingateCore
 
 /// A JSON error answered by pingate itself (not by the upstream).
 ///

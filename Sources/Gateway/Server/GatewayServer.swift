@@ -132,6 +132,9 @@ public final class GatewayServer: Service, Sendable {
             accessLog?.flush()
             state.pool.closeAll()
         }
+        defer {
+            if let shared = state.shared { Task { await shared.shutdown() } }
+        }
         let serverClosed = server.closeFuture
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -174,15 +177,37 @@ public final class GatewayServer: Service, Sendable {
         )
         let upstream = configuration.upstream
         let breakers = UpstreamBreakers(configuration: configuration.breaker, metrics: metrics, logger: logger)
+        let cache = CacheBox()
+        let shared = try configuration.sharedState.map { shared in
+            try SharedState(
+                configuration: shared, group: group, metrics: metrics, logger: logger,
+                onInvalidation: { invalidation in
+                    if let invalidation { cache.cache?.apply(invalidation) } else { cache.cache?.purge() }
+                },
+                onReconnect: { cache.cache?.purge() }
+            )
+        }
         let readiness = Readiness(
             window: configuration.readinessWindow, clock: clock,
             probe: { eventLoop in UpstreamProbe.probe(upstream, pool: pool, on: eventLoop, timeout: .seconds(2)) },
-            breakerOpen: { breakers.anyOpen }
+            breakerOpen: { breakers.anyOpen },
+            sharedState: { shared.map { ($0.isAvailable, $0.configuration.onFailure) } }
         )
-        return try GatewayState(
+        let state = try GatewayState(
             configuration: configuration, credentials: credentials, clock: clock, metrics: metrics,
-            accessLog: accessLog, readiness: readiness, pool: pool, breakers: breakers, logger: logger
+            accessLog: accessLog, readiness: readiness, pool: pool, breakers: breakers, shared: shared, logger: logger
         )
+        cache.cache = state.cache
+        return state
+    }
+
+    /// The cache, for the shared state's callbacks, which exist before the state that owns the cache.
+    private final class CacheBox: Sendable {
+        private let box = Mutex<ResponseCache?>(nil)
+        var cache: ResponseCache? {
+            get { box.withLock { $0 } }
+            set { box.withLock { $0 = newValue } }
+        }
     }
 
     /// Applies a reloaded configuration (SIGHUP) to the running gateway, without dropping connections.

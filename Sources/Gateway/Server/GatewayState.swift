@@ -15,9 +15,16 @@ final class GatewayState: Sendable {
     let cache: ResponseCache?
     /// Coalesces concurrent misses of one target.
     let flights = SingleFlight<FlightKey, FlightResult>()
-    /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets).
-    var limiter: RateLimiter { limiterBox.withLock { $0 } }
-    private let limiterBox: Mutex<RateLimiter>
+    /// Bounds the background refreshes of stale entries (stale-while-revalidate) running at once.
+    let refreshes = CacheRefresh.Limit(maximum: 64)
+    /// Upstream, class and client budgets plus upstream pushback (replaced when a reload changes the budgets). With
+    /// shared state, this is the local fallback: the budgets divided among the expected instances.
+    var limiter: RateLimiter { limiterBox.withLock { $0.local } }
+    /// The budgets as configured, which a shared store applies across instances.
+    var budgets: RateLimiter.Configuration { limiterBox.withLock { $0.configured } }
+    private let limiterBox: Mutex<(local: RateLimiter, configured: RateLimiter.Configuration)>
+    /// Budgets, pushback and invalidations shared with other pingates; nil without `redis.url`.
+    let shared: SharedState?
     /// Injected time.
     let clock: GatewayClock
     /// The current credentials (replaced on reload).
@@ -45,7 +52,8 @@ final class GatewayState: Sendable {
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
-        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers, logger: Logger
+        accessLog: AccessLog?, readiness: Readiness, pool: UpstreamConnectionPool, breakers: UpstreamBreakers,
+        shared: SharedState?, logger: Logger
     ) throws {
         self.logger = logger
         self.breakers = breakers
@@ -54,7 +62,11 @@ final class GatewayState: Sendable {
         self.accessLog = accessLog
         self.configuration = configuration
         self.cache = configuration.cache.map { ResponseCache(configuration: $0) }
-        self.limiterBox = Mutex(try RateLimiter(configuration: configuration.rateLimits))
+        self.limiterBox = Mutex((
+            try RateLimiter(configuration: Self.localBudgets(configuration.rateLimits, shared: configuration.sharedState)),
+            configuration.rateLimits
+        ))
+        self.shared = shared
         self.clock = clock
         self.credentials = credentials
         self.metrics = metrics
@@ -79,14 +91,23 @@ final class GatewayState: Sendable {
 
     /// The bookkeeping of an upstream answer: readiness, the latency histogram, the limiter's view of pushback
     /// (`429`, or `503` with `Retry-After`, for the budget of `pushbackScope`) and the upstream's breaker (a
-    /// 502/503/504 is a failure, any other answer a success). Returns how long the upstream took.
-    func upstreamAnswered(status: Int, retryAfter: String?, sentAt: Duration, upstream: UpstreamEndpoint, pushbackScope: String) -> Duration {
+    /// 502/503/504 is a failure, any other answer a success). Returns how long the upstream took, and with shared
+    /// state a pause being written to Redis, which the answer waits for.
+    @discardableResult
+    func upstreamAnswered(
+        status: Int, retryAfter: String?, sentAt: Duration, upstream: UpstreamEndpoint, pushbackScope: String
+    ) -> (duration: Duration, sharedPause: EventLoopFuture<Void>?) {
         let now = clock.now()
         readiness.upstreamAnswered()
         metrics.upstreamDuration(now - sentAt)
+        let limiter = self.limiter
         limiter.upstreamResponded(status: status, retryAfter: retryAfter, now: now, wallClockSeconds: clock.wallClockSeconds(), pushbackScope: pushbackScope)
+        var sharedPause: EventLoopFuture<Void>?
+        if let shared, status == 429 || status == 503, let pause = limiter.pushbackRemaining(now: now, pushbackScope: pushbackScope) {
+            sharedPause = shared.pause(scope: pushbackScope, for: pause)
+        }
         breakers.record(upstream, success: !(502...504).contains(status), now: now)
-        return now - sentAt
+        return (now - sentAt, sharedPause)
     }
 
     /// The budget an upstream pushback applies to: the route's upstream, and the request's rate class when class
@@ -107,13 +128,28 @@ final class GatewayState: Sendable {
     /// Returns false when they equal the ones in force (nothing is replaced then).
     func replaceBudgets(_ budgets: RateLimiter.Configuration) throws(LimitConfigurationError) -> Bool {
         let current = limiter
-        guard current.configuration != budgets else { return false }
-        let replacement = try RateLimiter(configuration: budgets)
+        guard self.budgets != budgets else { return false }
+        let replacement = try RateLimiter(configuration: Self.localBudgets(budgets, shared: configuration.sharedState))
         for (scope, pause) in current.pushbackPauses(now: clock.now()) {
             replacement.pause(for: pause, now: clock.now(), pushbackScope: scope)
         }
-        limiterBox.withLock { $0 = replacement }
+        limiterBox.withLock { $0 = (replacement, budgets) }
         return true
+    }
+
+    /// The budget of a client token as this instance's own limiter applies it: whole, or its share when several
+    /// instances share budgets (the local limiter then stands in for an unreachable shared store).
+    func localBudget(of token: TokenPolicy?) -> TokenBudget? {
+        guard let budget = token?.budget else { return nil }
+        guard let shared = configuration.sharedState else { return budget }
+        return budget.dividedAmong(shared.expectedInstances)
+    }
+
+    /// This instance's own budgets: all of them alone, or its share when several instances share them.
+    static func localBudgets(_ budgets: RateLimiter.Configuration, shared: SharedStateConfiguration?) -> RateLimiter.Configuration {
+        guard let shared else { return budgets }
+        // A share of a positive rate is positive and its burst at least 1: dividing cannot fail.
+        return (try? budgets.dividedAmong(shared.expectedInstances)) ?? budgets
     }
 }
 

@@ -7,6 +7,8 @@ import Synchronization
 /// shows the worst breaker (open, then half-open, then closed).
 final class UpstreamBreakers: Sendable {
     private let breakers: Mutex<[String: CircuitBreaker]>
+    /// Whether every breaker is closed with no failure counted: a success then changes nothing (no lock taken).
+    private let allClean = Atomic<Bool>(true)
     private let configuration: CircuitBreaker.Configuration
     private let metrics: GatewayMetrics
     private let logger: Logger
@@ -21,12 +23,13 @@ final class UpstreamBreakers: Sendable {
 
     /// Whether a request to `upstream` may go (and whether it is the half-open probe).
     func admit(_ upstream: UpstreamEndpoint, now: Duration) -> CircuitBreaker.Decision {
-        guard configuration.failures > 0 else { return .allow }
+        guard configuration.failures > 0, !allClean.load(ordering: .relaxed) else { return .allow }
         let (decision, changed) = breakers.withLock { breakers -> (CircuitBreaker.Decision, CircuitBreaker.State?) in
             var breaker = breakers[upstream.origin] ?? CircuitBreaker(configuration: configuration)
             let before = breaker.state
             let decision = breaker.admit(now: now)
             breakers[upstream.origin] = breaker
+            if breaker.state != .closed { allClean.store(false, ordering: .relaxed) }
             return (decision, breaker.state != before ? breaker.state : nil)
         }
         if let changed { report(changed, upstream: upstream) }
@@ -36,10 +39,12 @@ final class UpstreamBreakers: Sendable {
     /// Reports a forwarded request's outcome.
     func record(_ upstream: UpstreamEndpoint, success: Bool, now: Duration) {
         guard configuration.failures > 0 else { return }
+        if success && allClean.load(ordering: .relaxed) { return }
         let changed = breakers.withLock { breakers -> CircuitBreaker.State? in
             var breaker = breakers[upstream.origin] ?? CircuitBreaker(configuration: configuration)
             let changed = breaker.record(success: success, now: now)
             breakers[upstream.origin] = breaker
+            allClean.store(breakers.values.allSatisfy { $0.state == .closed && $0.consecutiveFailures == 0 }, ordering: .relaxed)
             return changed
         }
         if let changed { report(changed, upstream: upstream) }

@@ -8,7 +8,7 @@ import Testing
 
 /// Upstream faults: the client gets a clear 502/504 (or a closed connection when the status line was already
 /// sent), nothing partial is cached, and pingate keeps serving.
-@Suite("Hardening: upstream faults")
+@Suite("Hardening: upstream faults", .timeLimit(.minutes(3)))
 struct HardeningFaultTests {
     static let list = "/api/pinning/pins/"
     static let pinByHash = #"{"hash_to_pin":"Qmc1135ziMvmFG534i75E8HpJoLqzLzgKBxfjBV9cBsMAs"}"#
@@ -51,14 +51,16 @@ struct HardeningFaultTests {
 
     @Test("slow upstream → 504 after readTimeout, then normal service")
     func upstreamSlow() async throws {
-        // A 2 s read timeout leaves room for the follow-up request on a loaded machine; the fake waits 6 s.
-        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(2) }) { h in
-            h.upstream.updateFaults { $0.responseDelay = .seconds(6) }
-            // A 504 proves the read timeout fired: without it the fake would have answered 200 after its delay.
+        // The read timeout also bounds the follow-up request: 10 s leaves it room on a loaded machine.
+        try await GatewayHarness.run(configure: { $0.readTimeout = .seconds(10) }) { h in
+            // The fake holds its answer until after the reply: a 504 proves the read timeout fired.
+            let gate = ResponseGate()
+            h.upstream.updateFaults { $0.gate = gate }
             let reply = try await h.send(.GET, Self.list)
             #expect(reply.status == 504)
             #expect(reply.json?["error"] as? String == "upstream_timeout")
-            h.upstream.updateFaults { $0.responseDelay = nil }
+            h.upstream.updateFaults { $0.gate = nil }
+            gate.open()
             #expect(try await Self.cacheEntries(h) == 0)
             #expect(try await h.send(.GET, Self.list).status == 200)
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A tiny upstream on 127.0.0.1 (port 0) that reads a request head and then misbehaves as told.
 final class MisbehavingUpstream: Sendable {
@@ -17,6 +18,16 @@ final class MisbehavingUpstream: Sendable {
         case answerOnceThenCloseOnNext([UInt8])
         /// Reset (RST) the connection as soon as a request head arrives, whatever body follows.
         case resetAfterHead
+        /// Read the request and never answer: only the client can end the connection.
+        case hold
+    }
+
+    /// What happened on the upstream's connections, in order.
+    enum Event: Sendable, Equatable {
+        /// A request head arrived.
+        case requestReceived
+        /// A connection closed (for ``Behaviour/hold``: the client closed it).
+        case connectionClosed
     }
 
     /// What arrived, across connections.
@@ -31,31 +42,44 @@ final class MisbehavingUpstream: Sendable {
     let port: Int
     /// Request heads and connections seen so far.
     let counts: Counts
+    /// Every ``Event``, for one reader.
+    let events: AsyncStream<Event>
     private let channel: any Channel
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    private init(channel: any Channel, counts: Counts) {
+    private init(channel: any Channel, counts: Counts, events: AsyncStream<Event>) {
         self.channel = channel
         self.port = channel.localAddress?.port ?? 0
         self.counts = counts
+        self.events = events
     }
 
     static func start(_ behaviour: Behaviour) async throws -> MisbehavingUpstream {
         let counts = Counts()
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     counts.connection()
-                    try channel.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour, counts: counts))
+                    try channel.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour, counts: counts, events: sink))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return MisbehavingUpstream(channel: channel, counts: counts)
+        return MisbehavingUpstream(channel: channel, counts: counts, events: events)
     }
 
     func stop() async { try? await channel.close() }
+
+    /// Waits for `event` (bounded), skipping others.
+    /// - Throws: ``WaitTimeout`` naming the event.
+    func next(_ event: Event, within timeout: Duration = .seconds(30)) async throws {
+        let events = self.events
+        try await withDeadline("\(event) at the misbehaving upstream", within: timeout) {
+            for await seen in events where seen == event { return }
+        }
+    }
 
     /// The head of a 200 whose body is `declared` bytes long, followed by `sent` bytes of it.
     static func truncated(declared: Int, sent: Int) -> [UInt8] {
@@ -71,13 +95,20 @@ final class MisbehavingUpstream: Sendable {
         typealias OutboundOut = ByteBuffer
         let behaviour: Behaviour
         let counts: Counts
+        let events: AsyncStream<Event>.Continuation
         var received: [UInt8] = []
         var answered = 0
         var done = false
 
-        init(behaviour: Behaviour, counts: Counts) {
+        init(behaviour: Behaviour, counts: Counts, events: AsyncStream<Event>.Continuation) {
             self.behaviour = behaviour
             self.counts = counts
+            self.events = events
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            events.yield(.connectionClosed)
+            context.fireChannelInactive()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -86,8 +117,11 @@ final class MisbehavingUpstream: Sendable {
             guard let headEnd = received.firstRange(of: [13, 10, 13, 10]) else { return }
             received.removeSubrange(..<headEnd.upperBound)
             counts.head()
+            events.yield(.requestReceived)
             let channel = context.channel
             switch behaviour {
+            case .hold:
+                done = true
             case .closeImmediately:
                 done = true
                 context.close(promise: nil)

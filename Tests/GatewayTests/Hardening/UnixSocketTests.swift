@@ -12,7 +12,7 @@ import Glibc
 
 /// `--unix-socket PATH`: mode 0600 (0660 with a group), never in a world-writable folder, stale sockets
 /// replaced, live ones and other files left alone, and the peer-uid allow-list.
-@Suite("Hardening: unix socket mode")
+@Suite("Hardening: unix socket mode", .timeLimit(.minutes(3)))
 struct HardeningUnixSocketTests {
     /// A fresh private folder (0700) for one test.
     static func privateFolder() throws -> String {

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOSSL
 import PingateCore
 import ServiceLifecycle
+import TestSupport
 import Vault
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
@@ -47,6 +48,9 @@ struct GatewayHarness: Sendable {
         var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(override ?? fakeURL))
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.drainTimeout = .seconds(5)
+        // Pooled upstream connections outlive any pause of a starved test process (a test that checks reuse must
+        // not see one expire); a test of idle expiry sets its own.
+        configuration.upstreamKeepaliveIdle = .seconds(120)
         configure(&configuration)
         let store = try vault.map {
             CredentialStore(try UnlockedVault(contents: $0, routes: configuration.allRoutes, profiles: configuration.profiles), defaultRoute: configuration.profile)
@@ -61,11 +65,14 @@ struct GatewayHarness: Sendable {
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { tasks in
                 tasks.addTask {
+                    // A gateway that fails to start ends the stream, so the wait below ends too.
+                    defer { readyContinuation.finish() }
                     try await group.run()
                     return nil
                 }
                 var iterator = ready.makeAsyncIterator()
                 guard case .tcp(_, let port) = await iterator.next() else {
+                    _ = try await tasks.next()
                     throw HarnessError("gateway did not start")
                 }
                 let harness = GatewayHarness(
@@ -96,34 +103,21 @@ struct GatewayHarness: Sendable {
 
     // MARK: - Client helpers
 
-    /// A finished response with its whole body.
-    struct Reply: Sendable {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: ByteBuffer
-        var text: String { String(buffer: body) }
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] }
-    }
-
     /// Sends one request through the proxy (or to `base` when given) and collects the body (≤ 16 MiB).
+    /// The bound is generous (large uploads on a loaded machine); suites' time limits still apply.
     func send(
         _ method: HTTPMethod = .GET,
         _ path: String,
         headers: [(String, String)] = [],
         body: HTTPClientRequest.Body? = nil,
-        base: String? = nil
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: (base ?? proxyURL) + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = body }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let collected = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
+        base: String? = nil,
+        timeout: Duration = .seconds(150)
+    ) async throws -> HTTPReply {
+        try await HTTPReply.fetch(method, (base ?? proxyURL) + path, headers: headers, body: body, timeout: timeout)
     }
 
     /// Calls the fake directly with the right credentials (the reference answer).
-    func direct(_ method: HTTPMethod = .GET, _ path: String, headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil) async throws -> Reply {
+    func direct(_ method: HTTPMethod = .GET, _ path: String, headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil) async throws -> HTTPReply {
         try await send(method, path, headers: headers + [("pinning_api_key", TestVault.apiKey), ("pinning_secret_key", TestVault.secretKey)], body: body, base: upstreamURL)
     }
 }
@@ -134,11 +128,24 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Builds multipart/form-data bodies for upload tests.
-enum Multipart {
-    static func small(filename: String, content: String, boundary: String = "pingate-test-boundary") -> (String, ByteBuffer) {
-        let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n\(content)\r\n"
-            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"name\":\"\(filename)\"}\r\n--\(boundary)--\r\n"
-        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(string: body))
+extension GatewayHarness {
+    /// The value of an unlabelled metric, read from `/_pingate/metrics`.
+    func metric(_ name: String) async throws -> Double? {
+        let text = try await send(.GET, "/_pingate/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// Waits (bounded) until the gateway reports at least `count` requests in flight, the asking one included.
+    /// Each poll is a round trip, so there is no sleep.
+    func waitForInFlight(atLeast count: Int, within timeout: Duration = .seconds(60)) async throws {
+        let last = Locked<Double?>(nil)
+        try await withDeadline("\(count) requests in flight at the gateway", within: timeout, observed: { "last reading: \(last.value.map { "\($0)" } ?? "none")" }) {
+            while !Task.isCancelled {
+                let value = try await metric("pingate_inflight_requests")
+                last.withLock { $0 = value }
+                if let value, value >= Double(count) { return }
+            }
+        }
     }
 }

@@ -1,11 +1,11 @@
 import NIOConcurrencyHelpers
 
 /// Collects values delivered by callbacks and lets a test await one that matches, within a deadline.
-final class EventRecorder<Value: Sendable>: Sendable {
-    struct Timeout: Error, CustomStringConvertible {
-        var what: String
-        var seconds: Int
-        var description: String { "timed out after \(seconds) s waiting for \(what)" }
+public final class EventRecorder<Value: Sendable>: Sendable {
+    public struct Timeout: Error, CustomStringConvertible {
+        public var what: String
+        public var seconds: Int
+        public var description: String { "timed out after \(seconds) s waiting for \(what)" }
     }
 
     private struct Waiter: Sendable {
@@ -24,14 +24,14 @@ final class EventRecorder<Value: Sendable>: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    init() {}
+    public init() {}
 
     /// Everything recorded so far.
-    var values: [Value] {
+    public var values: [Value] {
         self.state.withLockedValue { $0.values }
     }
 
-    func record(_ value: Value) {
+    public func record(_ value: Value) {
         let ready = self.state.withLockedValue { state in
             state.values.append(value)
             let ready = state.waiters.filter { $0.matches(value) }
@@ -45,7 +45,7 @@ final class EventRecorder<Value: Sendable>: Sendable {
     ///
     /// - Throws: ``Timeout`` naming `what` when none is recorded within `seconds`.
     @discardableResult
-    func first(
+    public func first(
         _ what: String,
         within seconds: Int = 10,
         where matches: @escaping @Sendable (Value) -> Bool = { _ in true }

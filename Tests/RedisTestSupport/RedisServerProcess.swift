@@ -5,29 +5,29 @@ import NIOPosix
 
 /// A `redis-server` that a test starts on a free loopback port and a unix socket in a temporary directory, with
 /// persistence off, and stops again. The configuration goes in a file so that no password is in its argv.
-final class RedisServerProcess {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public final class RedisServerProcess {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The TCP port on 127.0.0.1.
-    private(set) var port: Int
+    public private(set) var port: Int
     /// The unix socket's path.
-    let socketPath: String
+    public let socketPath: String
     private let directory: URL
     private let extraConfiguration: [String]
     private var process: Process?
     private var exits = EventRecorder<Int32>()
 
     /// `redis://[credentials]127.0.0.1:port/database`.
-    func url(credentials: String = "", database: Int = 0) -> String {
+    public func url(credentials: String = "", database: Int = 0) -> String {
         "redis://\(credentials)127.0.0.1:\(self.port)/\(database)"
     }
 
     /// Starts a server, runs `body`, and stops the server whatever `body` did.
     ///
     /// - Parameter extraConfiguration: redis.conf lines added to the defaults (`requirepass ...`, `user ...`).
-    static func with<Result>(
+    public static func with<Result>(
         extraConfiguration: [String] = [],
         _ body: (RedisServerProcess) async throws -> Result
     ) async throws -> Result {
@@ -54,7 +54,7 @@ final class RedisServerProcess {
     }
 
     /// Starts the server on a free port, trying another one when the chosen port was taken meanwhile.
-    func start() async throws {
+    public func start() async throws {
         var lastOutput = ""
         for _ in 0..<5 {
             let port = try await Self.freePort()
@@ -69,7 +69,7 @@ final class RedisServerProcess {
     }
 
     /// Stops the server and starts it again on the same port and socket path, with an empty data set.
-    func restart() async throws {
+    public func restart() async throws {
         try await self.stop()
         guard case .ready = try await self.launch(port: self.port) else {
             throw Failure(description: "redis-server could not listen on port \(self.port) again")
@@ -80,7 +80,13 @@ final class RedisServerProcess {
     ///
     /// SIGKILL, not SIGTERM: the child inherits the blocked signal mask of the thread that spawned it, so a
     /// SIGTERM would stay pending; and with persistence off there is nothing to save.
-    func stop() async throws {
+    /// Sends `signal` to the server (SIGSTOP freezes it: it then answers nothing until SIGCONT).
+    public func signal(_ signal: Int32) {
+        guard let process = self.process else { return }
+        kill(process.processIdentifier, signal)
+    }
+
+    public func stop() async throws {
         guard let process = self.process else { return }
         self.process = nil
         if process.isRunning {
@@ -188,7 +194,7 @@ final class RedisServerProcess {
 private final class LineBuffer: Sendable {
     private let pending = NIOLockedValueBox("")
 
-    func append(_ data: Data) -> [String] {
+    public func append(_ data: Data) -> [String] {
         self.pending.withLockedValue { pending in
             pending += String(decoding: data, as: UTF8.self)
             var lines = pending.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -1,42 +1,42 @@
-/// Writes JSON text (RFC 8259) value by value, without Foundation: pingate's error bodies, admin answers and
-/// access-log lines all go through it. Object members come out in the order written.
-struct JSONWriter {
+/// Writes JSON text (RFC 8259) value by value, without Foundation: pingate's error bodies, admin answers,
+/// access-log and log lines all go through it. Object members come out in the order written.
+public struct JSONWriter {
     /// The JSON written so far.
-    private(set) var text = ""
+    public private(set) var text = ""
     /// Per open object or array: whether a value was already written in it (the next one needs a comma).
     private var filled: [Bool] = []
     /// A key was just written: the next value belongs to it.
     private var afterKey = false
 
-    init(capacity: Int = 128) {
+    public init(capacity: Int = 128) {
         text.reserveCapacity(capacity)
     }
 
     // MARK: - Containers
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         separate()
         text += "{"
         filled.append(false)
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         filled.removeLast()
         text += "}"
     }
 
-    mutating func beginArray() {
+    public mutating func beginArray() {
         separate()
         text += "["
         filled.append(false)
     }
 
-    mutating func endArray() {
+    public mutating func endArray() {
         filled.removeLast()
         text += "]"
     }
 
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         separate()
         text += "\""
         Self.escape(name, into: &text)
@@ -46,7 +46,7 @@ struct JSONWriter {
 
     // MARK: - Values
 
-    mutating func string(_ value: String?) {
+    public mutating func string(_ value: String?) {
         guard let value else { return null() }
         separate()
         text += "\""
@@ -54,13 +54,13 @@ struct JSONWriter {
         text += "\""
     }
 
-    mutating func number(_ value: Int) {
+    public mutating func number(_ value: Int) {
         separate()
         text += String(value)
     }
 
     /// A finite number; NaN and infinities become `null`.
-    mutating func number(_ value: Double) {
+    public mutating func number(_ value: Double) {
         guard value.isFinite else { return null() }
         separate()
         if value == value.rounded(), abs(value) < 1e15 {
@@ -70,40 +70,40 @@ struct JSONWriter {
         }
     }
 
-    mutating func bool(_ value: Bool) {
+    public mutating func bool(_ value: Bool) {
         separate()
         text += value ? "true" : "false"
     }
 
-    mutating func null() {
+    public mutating func null() {
         separate()
         text += "null"
     }
 
     /// Already valid JSON, inserted as it is.
-    mutating func raw(_ json: String) {
+    public mutating func raw(_ json: String) {
         separate()
         text += json
     }
 
     // MARK: - Members
 
-    mutating func member(_ name: String, _ value: String?) {
+    public mutating func member(_ name: String, _ value: String?) {
         key(name)
         string(value)
     }
 
-    mutating func member(_ name: String, _ value: Int) {
+    public mutating func member(_ name: String, _ value: Int) {
         key(name)
         number(value)
     }
 
-    mutating func member(_ name: String, _ value: Double) {
+    public mutating func member(_ name: String, _ value: Double) {
         key(name)
         number(value)
     }
 
-    mutating func member(_ name: String, _ value: Bool) {
+    public mutating func member(_ name: String, _ value: Bool) {
         key(name)
         bool(value)
     }
@@ -120,7 +120,7 @@ struct JSONWriter {
     }
 
     /// RFC 8259 §7 string escaping: quote, backslash and control characters.
-    static func escape(_ value: String, into text: inout String) {
+    public static func escape(_ value: String, into text: inout String) {
         guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
             text += value
             return
