@@ -129,6 +129,25 @@ struct ClientTokenEndToEndTests {
         }
     }
 
+    @Test("Authorization: Bearer is read as a client token only once pingate has one; before, it is a tool's own credential, dropped")
+    func bearerBeforeAnyToken() async throws {
+        try await GatewayHarness.run(vault: try TestVault.contents()) { h in
+            h.upstream.resetLog()
+            #expect(try await h.send(.GET, Self.list, headers: Self.bearer("tool-credential")).status == 200)
+            #expect(h.upstream.requests.last?.header("authorization") == nil)
+            #expect(h.upstream.requests.last?.header("pinning_api_key") == TestVault.apiKey)
+            // X-Pingate-Token is pingate's own: a token that cannot be matched is refused, never ignored.
+            #expect(try await h.send(.GET, Self.list, headers: [("X-Pingate-Token", "tool-credential")]).status == 401)
+
+            let (ci, _) = try Self.issue("ci")
+            try h.reloadVault(try TestVault.contents(tokens: [ci]))
+            let refused = try await h.send(.GET, "/api/pinning/pins/?limit=2", headers: Self.bearer("tool-credential"))
+            #expect(refused.status == 401)
+            #expect(refused.json?["error"] as? String == "unauthorized")
+            #expect(h.upstream.requestCount == 1)
+        }
+    }
+
     @Test("require_token: no token → 401; health probes stay open; admin endpoints follow the token's rules")
     func requireToken() async throws {
         let (reader, readerToken) = try Self.issue("reader", rules: ["GET,HEAD /api/pinning/"])

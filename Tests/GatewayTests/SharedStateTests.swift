@@ -235,7 +235,9 @@ struct Cluster: Sendable {
                 var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
                 configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
                 configuration.drainTimeout = .seconds(5)
-                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .milliseconds(200))
+                // A bound well above a loopback round trip even on a loaded machine: a call that times out falls
+                // back (local budgets, nothing stored), which would change what the tests observe.
+                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(2))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
                 let credentials = try vault.map {

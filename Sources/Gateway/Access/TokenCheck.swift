@@ -40,8 +40,10 @@ enum TokenCheck {
     ///   - source: the connection's identity (client address or unix uid), the unit failures are counted by.
     static func judge(_ headers: HTTPHeaders, method: String, path: String, source: String, state: GatewayState) -> Outcome {
         if path == "/_pingate/healthz" || path == "/_pingate/readyz" { return .anonymous }
+        let tokens = state.credentials.tokens
+        let bearerIsToken = state.configuration.access.requireToken || !state.fileTokenDigests.isEmpty || !tokens.policies.isEmpty
         let text: String
-        switch presented(in: headers) {
+        switch presented(in: headers, bearerIsToken: bearerIsToken) {
         case .none:
             guard state.configuration.access.requireToken else { return .anonymous }
             state.metrics.tokenRefused(reason: "missing")
@@ -59,7 +61,7 @@ enum TokenCheck {
         }
         let digest = TokenDigest(of: text)
         if !text.isEmpty, TokenDirectory.contains(state.fileTokenDigests, digest) { return .fileToken }
-        guard !text.isEmpty, let policy = state.credentials.tokens.match(digest),
+        guard !text.isEmpty, let policy = tokens.match(digest),
               !policy.isExpired(at: state.clock.wallClockSeconds())
         else {
             state.failedAttempts.recordFailure(source: source, now: now)
@@ -73,16 +75,19 @@ enum TokenCheck {
         return .token(policy)
     }
 
-    /// The token in `X-Pingate-Token` or `Authorization: Bearer` (an `Authorization` with another scheme is not a
-    /// client token; it is dropped before forwarding like any client credential).
-    static func presented(in headers: HTTPHeaders) -> Presented {
+    /// The token in `X-Pingate-Token` or, when `bearerIsToken`, `Authorization: Bearer`.
+    ///
+    /// `Authorization` is also how tools send credentials of their own, which pingate drops before forwarding like
+    /// any client credential: a `Bearer` value is a client token only while pingate has tokens to match it against
+    /// (in the vault or a token file) or requires one, and an `Authorization` with another scheme never is.
+    static func presented(in headers: HTTPHeaders, bearerIsToken: Bool) -> Presented {
         var found: String?
         if let own = headers.first(name: "x-pingate-token") {
             let values = headers["x-pingate-token"]
             guard values.count == 1 else { return .ambiguous }
             found = own.trimmingSpaces()
         }
-        if let authorization = headers.first(name: "authorization") {
+        if bearerIsToken, let authorization = headers.first(name: "authorization") {
             let values = headers["authorization"]
             guard values.count == 1 else { return .ambiguous }
             if authorization.utf8.count > 7, ASCII.hasPrefixLowercase(authorization, "bearer ") {
