@@ -40,12 +40,19 @@ enum TokenCheck {
     ///   - source: the connection's identity (client address or unix uid), the unit failures are counted by.
     static func judge(_ headers: HTTPHeaders, method: String, path: String, source: String, state: GatewayState) -> Outcome {
         if path == "/_pingate/healthz" || path == "/_pingate/readyz" { return .anonymous }
-        let tokens = state.credentials.tokens
-        let bearerIsToken = state.configuration.access.requireToken || !state.fileTokenDigests.isEmpty || !tokens.policies.isEmpty
+        // The tokens in force are read (under the store's lock) only for a request that presents something.
+        var inForce: TokenDirectory?
+        func tokens() -> TokenDirectory {
+            if let inForce { return inForce }
+            let current = state.credentials.tokens
+            inForce = current
+            return current
+        }
+        let access = state.configuration.access
         let text: String
-        switch presented(in: headers, bearerIsToken: bearerIsToken) {
+        switch presented(in: headers, bearerIsToken: access.requireToken || !state.fileTokenDigests.isEmpty || !tokens().policies.isEmpty) {
         case .none:
-            guard state.configuration.access.requireToken else { return .anonymous }
+            guard access.requireToken else { return .anonymous }
             state.metrics.tokenRefused(reason: "missing")
             return .refused(.unauthorized("a client token is required (Authorization: Bearer <token> or X-Pingate-Token)"), token: nil)
         case .ambiguous:
@@ -61,7 +68,7 @@ enum TokenCheck {
         }
         let digest = TokenDigest(of: text)
         if !text.isEmpty, TokenDirectory.contains(state.fileTokenDigests, digest) { return .fileToken }
-        guard !text.isEmpty, let policy = tokens.match(digest),
+        guard !text.isEmpty, let policy = tokens().match(digest),
               !policy.isExpired(at: state.clock.wallClockSeconds())
         else {
             state.failedAttempts.recordFailure(source: source, now: now)
@@ -80,14 +87,14 @@ enum TokenCheck {
     /// `Authorization` is also how tools send credentials of their own, which pingate drops before forwarding like
     /// any client credential: a `Bearer` value is a client token only while pingate has tokens to match it against
     /// (in the vault or a token file) or requires one, and an `Authorization` with another scheme never is.
-    static func presented(in headers: HTTPHeaders, bearerIsToken: Bool) -> Presented {
+    static func presented(in headers: HTTPHeaders, bearerIsToken: @autoclosure () -> Bool) -> Presented {
         var found: String?
         if let own = headers.first(name: "x-pingate-token") {
             let values = headers["x-pingate-token"]
             guard values.count == 1 else { return .ambiguous }
             found = own.trimmingSpaces()
         }
-        if bearerIsToken, let authorization = headers.first(name: "authorization") {
+        if let authorization = headers.first(name: "authorization"), bearerIsToken() {
             let values = headers["authorization"]
             guard values.count == 1 else { return .ambiguous }
             if authorization.utf8.count > 7, ASCII.hasPrefixLowercase(authorization, "bearer ") {
