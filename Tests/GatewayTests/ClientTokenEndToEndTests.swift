@@ -201,6 +201,30 @@ struct ClientTokenEndToEndTests {
         }
     }
 
+    @Test("a background refresh (stale-while-revalidate) of a profile token's entry carries the profile's credentials and renews that profile's entry only")
+    func profileRefresh() async throws {
+        let clock = ManualClock()
+        let (reader, token) = try Self.issue("ro-reader", profile: "ro")
+        let vault = try TestVault.contents(extra: ["ro.api_key": Self.profileKey, "ro.secret_key": Self.profileSecret], tokens: [reader])
+        try await GatewayHarness.run(
+            clock: clock.gatewayClock, vault: vault, upstreamKeys: [Self.profileKey: Self.profileSecret],
+            configure: { $0.cache?.staleWhileRevalidate = .seconds(60) }
+        ) { h in
+            h.upstream.resetLog()
+            #expect(try await h.send(.GET, Self.list, headers: Self.bearer(token)).headers["cache-status"] == ["pingate; fwd=miss; stored"])
+            clock.advance(by: .seconds(31))  // past cache.ttl (30 s), within stale-while-revalidate
+            #expect(try await h.send(.GET, Self.list, headers: Self.bearer(token)).headers["cache-status"] == ["pingate; hit; fwd=stale"])
+            try await withDeadline("the background refresh to be stored", within: .seconds(30)) {
+                while try await h.send(.GET, "/_pingate/cache").json?["stores"] as? Int ?? 0 < 2 { await Task.yield() }
+            }
+            #expect(h.upstream.requestCount == 2)
+            #expect(h.upstream.requests.allSatisfy { $0.header("pinning_api_key") == Self.profileKey }, "the refresh used other credentials")
+            #expect(try await h.send(.GET, Self.list, headers: Self.bearer(token)).headers["cache-status"] == ["pingate; hit"])
+            #expect(try await h.send(.GET, Self.list).headers["cache-status"] == ["pingate; fwd=miss; stored"])
+            Self.expectNoTokenUpstream(h, tokens: [token])
+        }
+    }
+
     @Test("a profile named in the configuration maps headers to its own entries")
     func configuredProfile() async throws {
         let (reader, token) = try Self.issue("ro-reader", profile: "readonly")
