@@ -60,6 +60,23 @@ struct TokenBudgetTests {
         #expect(limiter.admit(routeClass: "read", client: "t", token: Self.slow, now: .zero).delay?.until == .seconds(1))
     }
 
+    @Test("a token's budget comes first among the budgets of a request, and an instance's share of it is divided like the others")
+    func applicableAndDivided() throws {
+        let configuration = RateLimiter.Configuration(upstream: RateBudget(rate: 10, burst: 10), classBudgets: ["read": RateBudget(rate: 5, burst: 5)],
+                                                      client: RateBudget(rate: 2, burst: 4))
+        let token = TokenBudget(token: "ci", budget: RateBudget(rate: 3, burst: 6))
+        let kinds = configuration.applicableBudgets(routeClass: "read", token: token).map(\.kind)
+        #expect(kinds == [.token("ci"), .client, .routeClass("read"), .upstream])
+        #expect(configuration.applicableBudgets(routeClass: "read").map(\.kind) == [.client, .routeClass("read"), .upstream])
+        #expect(configuration.ownBudgets(token: token).map(\.name) == [BudgetName.token, BudgetName.client])
+        let share = token.dividedAmong(2)
+        #expect(share.token == "ci")
+        #expect(share.budget.rate == 1.5 && share.budget.burst == 3)
+        #expect(TokenBudget(token: "ci", budget: RateBudget(rate: 1, burst: 1)).dividedAmong(3).budget.burst == 1, "never below 1")
+        #expect(token.dividedAmong(1) == token)
+        #expect(try configuration.dividedAmong(2).client == RateBudget(rate: 1, burst: 2))
+    }
+
     @Test("token is a reserved budget name")
     func reservedName() {
         #expect(throws: LimitConfigurationError.reservedClassName("token")) {
