@@ -235,9 +235,8 @@ struct Cluster: Sendable {
                 var configuration = GatewayConfiguration(upstream: try UpstreamEndpoint(fake.baseURL))
                 configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
                 configuration.drainTimeout = .seconds(5)
-                // A bound well above a loopback round trip even on a loaded machine: a call that times out falls
-                // back (local budgets, nothing stored), which would change what the tests observe.
-                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(2))
+                // Generous: a loaded CI machine must not turn a slow answer into the fallback these tests do not expect.
+                configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(5))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
                 let credentials = try vault.map {

@@ -20,7 +20,7 @@ final class UpstreamConnection {
     }
 
     /// Writes a request part without flushing.
-    func write(_ part: HTTPClientRequestPart) {
+    func write(_ part: UpstreamRequestPart) {
         channel.pipeline.syncOperations.write(NIOAny(part), promise: nil)
     }
 

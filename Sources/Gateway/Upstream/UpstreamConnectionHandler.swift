@@ -2,9 +2,14 @@ import NIOCore
 import NIOHTTP1
 import NIOTLS
 
+/// A part of a request pingate sends upstream.
+typealias UpstreamRequestPart = HTTPPart<HTTPRequestHead, IOData>
+/// A part of an upstream's answer, as NIO's response decoder delivers it.
+typealias UpstreamResponsePart = HTTPPart<HTTPResponseHead, ByteBuffer>
+
 /// What an upstream connection reports to the exchange using it (same event loop).
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstreamRead(_ part: HTTPClientResponsePart)
+    func upstreamRead(_ part: UpstreamResponsePart)
     func upstreamReadComplete()
     func upstreamWritabilityChanged(_ writable: Bool)
     func upstreamFailed(_ failure: UpstreamFailure)
@@ -14,9 +19,9 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// connected, and the TLS handshake verified for https), hands each answer part to the exchange using the
 /// connection, holds reads while that exchange's client is not writable, and reports failures and closes.
 final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = UpstreamResponsePart
+    typealias OutboundIn = UpstreamRequestPart
+    typealias OutboundOut = UpstreamRequestPart
 
     /// The exchange the connection serves now; nil while pooled.
     var delegate: (any UpstreamConnectionDelegate)?

@@ -146,7 +146,7 @@ final class UpstreamConnectionPool: Sendable {
                     if let tls, let diagnosis {
                         try pipeline.addHandler(try tls.makeHandler(diagnosis: diagnosis))
                     }
-                    try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes, enableOutboundHeaderValidation: false)
+                    try pipeline.addHandlers([HTTPRequestEncoder(), ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))])
                     try pipeline.addHandler(handler)
                 }
             }

@@ -66,7 +66,7 @@ final class UpstreamExchange: UpstreamConnectionDelegate {
 
     // MARK: - Connection events
 
-    func upstreamRead(_ part: HTTPClientResponsePart) {
+    func upstreamRead(_ part: UpstreamResponsePart) {
         switch part {
         case .head(let head):
             keepAlive = head.isKeepAlive

@@ -51,7 +51,7 @@ final class UpstreamProbe: UpstreamConnectionDelegate {
         }
     }
 
-    func upstreamRead(_ part: HTTPClientResponsePart) {
+    func upstreamRead(_ part: UpstreamResponsePart) {
         switch part {
         case .head:
             finish(true)
