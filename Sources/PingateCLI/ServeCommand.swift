@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
             let passphrase = try PassphraseOptions.resolve(file: loaded.settings.passphraseFile)
             var configuration = loaded.configuration
             // One key derivation: the credentials, the client tokens and the Redis password come from one opening.
-            let contents = try VaultFile.open(at: loaded.vaultPath, passphrase: passphrase)
+            let contents = try VaultEdit.open(loaded.vaultPath, passphrase: passphrase)
             let vault = try UnlockedVault(contents: contents, routes: configuration.allRoutes, profiles: configuration.profiles)
             if let warning = try Self.checkTokens(vault, configuration: configuration) {
                 FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8))

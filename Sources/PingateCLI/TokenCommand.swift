@@ -86,7 +86,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let contents = try VaultFile.open(at: try path.resolve(), passphrase: try passphrase.resolve())
+                let contents = try VaultEdit.open(try path.resolve(), passphrase: try passphrase.resolve())
                 print(TokenListing.table(try contents.clientTokens(), now: Date().timeIntervalSince1970), terminator: "")
             }
         }

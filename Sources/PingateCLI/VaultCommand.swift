@@ -34,6 +34,17 @@ struct VaultCommand: AsyncParsableCommand {
         @Argument(help: "Entry name, e.g. api_key or secret_key.") var name: String
         @OptionGroup var path: VaultPathOption
         @OptionGroup var passphrase: PassphraseOptions
+        /// Anything else on the command line, most likely a value typed where it must not go; never echoed.
+        @Argument(parsing: .allUnrecognized, help: .private) var unexpected: [String] = []
+
+        func validate() throws {
+            guard unexpected.isEmpty else {
+                throw ValidationError(
+                    "unexpected argument after the entry name (not shown): the value is read from stdin, never from the command line, "
+                        + "where ps and the shell history would keep it"
+                )
+            }
+        }
 
         func run() async throws {
             try await CLIError.reporting {
@@ -55,7 +66,7 @@ struct VaultCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let contents = try VaultFile.open(at: try path.resolve(), passphrase: try passphrase.resolve())
+                let contents = try VaultEdit.open(try path.resolve(), passphrase: try passphrase.resolve())
                 for name in contents.names { print(name) }
             }
         }
@@ -88,7 +99,7 @@ struct VaultCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let file = try path.resolve()
-                let contents = try VaultFile.open(at: file, passphrase: try passphrase.resolve())
+                let contents = try VaultEdit.open(file, passphrase: try passphrase.resolve())
                 let newPassphrase: Passphrase
                 if let fromEnv = PassphraseReader.fromEnvironment("PINGATE_NEW_PASSPHRASE") {
                     newPassphrase = fromEnv
