@@ -17,6 +17,9 @@ public final class FakeW3IPFSState: Sendable {
     public let secretKey: String
     /// `user_id` reported on every pin (derived from ``apiKey``).
     public let userID: String
+    /// Further accepted key pairs (`pinning_api_key` → `pinning_secret_key`), like the scoped keys an account can
+    /// make (for example one for a read-only tool).
+    public let additionalKeys: [String: String]
 
     private let clock: @Sendable () -> Date
     private let storage: Mutex<Storage>
@@ -60,10 +63,12 @@ public final class FakeW3IPFSState: Sendable {
     /// - Parameters:
     ///   - apiKey: Expected `pinning_api_key`.
     ///   - secretKey: Expected `pinning_secret_key`.
+    ///   - additionalKeys: Further accepted key pairs of the same account (api key → secret key).
     ///   - clock: Source of `date_pinned` / `date_unpinned` (the wall clock by default).
-    public init(apiKey: String, secretKey: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(apiKey: String, secretKey: String, additionalKeys: [String: String] = [:], clock: @escaping @Sendable () -> Date = { Date() }) {
         self.apiKey = apiKey
         self.secretKey = secretKey
+        self.additionalKeys = additionalKeys
         self.userID = DeterministicUUID.make(seed: "user:" + apiKey)
         self.clock = clock
         self.storage = Mutex(Storage())
@@ -233,7 +238,7 @@ public final class FakeW3IPFSState: Sendable {
         guard let apiKey, let secretKey else {
             return .unauthorized("pinning_api_key and pinning_secret_key headers are required")
         }
-        guard apiKey == self.apiKey, secretKey == self.secretKey else {
+        guard (apiKey == self.apiKey && secretKey == self.secretKey) || additionalKeys[apiKey] == secretKey else {
             return .unauthorized("invalid pinning_api_key or pinning_secret_key")
         }
         return nil

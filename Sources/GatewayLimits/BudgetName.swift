@@ -8,11 +8,13 @@ public enum BudgetName {
     public static let upstream = "upstream"
     /// The per-client-identity budget.
     public static let client = "client"
+    /// A client token's own budget (``TokenBudget``).
+    public static let token = "token"
     /// The pause imposed by an upstream 429/503.
     public static let upstreamPushback = "upstream-pushback"
     /// Counter key for admissions where no budget was configured at all.
     public static let unlimited = "unlimited"
 
     /// All reserved names.
-    public static let reserved: Set<String> = [upstream, client, upstreamPushback, unlimited]
+    public static let reserved: Set<String> = [upstream, client, token, upstreamPushback, unlimited]
 }

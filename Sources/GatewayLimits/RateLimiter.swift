@@ -3,8 +3,8 @@ import Synchronization
 // MARK: - RateLimiter
 
 /// The gateway's admission controller: GCRA budgets (global upstream, per
-/// route class, per client), optional queueing for a future slot, and
-/// upstream pushback.
+/// route class, per client, per client token), optional queueing for a future
+/// slot, and upstream pushback.
 ///
 /// Pure and I/O-free: every time-dependent call takes `now`, a monotonic
 /// `Duration` since an arbitrary origin chosen by the caller; nothing here
@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Decision order for ``admit(routeClass:client:now:)``:
 /// 1. During an upstream pushback pause, reject (budget "upstream-pushback").
-/// 2. Evaluate client, class and upstream budgets *without* changing them.
+/// 2. Evaluate token, client, class and upstream budgets *without* changing them.
 ///    The request's slot is the latest instant any of them allows.
 /// 3. If the slot is now: commit all and allow. If it is within `maxWait`:
 ///    commit all (as if sent at the slot) and delay. Otherwise reject, naming
@@ -44,20 +44,21 @@ public final class RateLimiter: Sendable {
     /// - Parameters:
     ///   - routeClass: from ``RouteClassifier/classify(method:path:)``.
     ///   - client: identity computed by the server, e.g. "uid:1000".
+    ///   - token: the own budget of the client token the request presented, if it has one.
     ///   - now: monotonic time.
     ///   - pushbackScope: which upstream pushback applies (see ``upstreamResponded(status:retryAfter:now:wallClockSeconds:pushbackScope:)``).
-    public func admit(routeClass: String, client: String, now: Duration, pushbackScope: String = "") -> Admission {
+    public func admit(routeClass: String, client: String, token: TokenBudget? = nil, now: Duration, pushbackScope: String = "") -> Admission {
         let t = now.nanoseconds
-        return state.withLock { $0.admit(routeClass: routeClass, client: client, scope: pushbackScope, now: t) }
+        return state.withLock { $0.admit(routeClass: routeClass, client: client, token: token, scope: pushbackScope, now: t) }
     }
 
     /// Admission for a request that will *not* reach the upstream (cache hit,
-    /// admin endpoint): only the per-client budget applies, the upstream
-    /// budgets and pushback are untouched. Never queues: it is
-    /// ``Admission/allowed(_:)`` or ``Admission/rejected(_:)``.
-    public func admitClientOnly(client: String, now: Duration) -> Admission {
+    /// admin endpoint): only the per-client budget and the token's own budget
+    /// apply, the upstream budgets and pushback are untouched. Never queues: it
+    /// is ``Admission/allowed(_:)`` or ``Admission/rejected(_:)``.
+    public func admitClientOnly(client: String, token: TokenBudget? = nil, now: Duration) -> Admission {
         let t = now.nanoseconds
-        return state.withLock { $0.admitClientOnly(client: client, now: t) }
+        return state.withLock { $0.admitClientOnly(client: client, token: token, now: t) }
     }
 
     /// Gives a reservation's slot back (the waiting client disconnected).
@@ -166,6 +167,8 @@ extension RateLimiter {
         var upstream = GCRACell()
         var classes: [String: GCRACell] = [:]
         var clients: ClientTable
+        /// One cell per client token name (bounded by the tokens the vault holds).
+        var tokens: [String: GCRACell] = [:]
         /// Upstream pushback per scope (an upstream, or an upstream and a rate class); made on first pushback.
         var backoffs: [String: UpstreamBackoff] = [:]
         var rng: any RandomNumberGenerator & Sendable
@@ -178,7 +181,7 @@ extension RateLimiter {
             self.rng = rng
         }
 
-        mutating func admit(routeClass: String, client: String, scope: String, now t: Int64) -> Admission {
+        mutating func admit(routeClass: String, client: String, token: TokenBudget?, scope: String, now t: Int64) -> Admission {
             if let pause = backoffs[scope]?.remainingPauseNanos(now: t) {
                 counters.rejectedByBudget[BudgetName.upstreamPushback, default: 0] += 1
                 let info = configuration.upstream.map { budget in
@@ -191,13 +194,8 @@ extension RateLimiter {
                                            client: client, limit: info))
             }
 
-            // Most specific first, so ties name the client's own budget.
-            var checks: [Check] = []
-            checks.reserveCapacity(3)
-            if let budget = configuration.client {
-                let (slot, cell) = clients.lookup(client, now: t)
-                checks.append(Check(key: .client(slot), name: BudgetName.client, budget: budget, cell: cell))
-            }
+            // Most specific first, so ties name the token's or the client's own budget.
+            var checks = ownChecks(client: client, token: token, now: t)
             if let budget = configuration.classBudgets[routeClass] {
                 checks.append(Check(key: .routeClass(routeClass), name: routeClass, budget: budget,
                                     cell: classes[routeClass] ?? GCRACell()))
@@ -248,24 +246,50 @@ extension RateLimiter {
             return .delayed(until: .nanoseconds(slot), reservation, info)
         }
 
-        mutating func admitClientOnly(client: String, now t: Int64) -> Admission {
-            guard let budget = configuration.client else {
+        mutating func admitClientOnly(client: String, token: TokenBudget?, now t: Int64) -> Admission {
+            let checks = ownChecks(client: client, token: token, now: t)
+            guard !checks.isEmpty else {
                 counters.clientOnlyAllowed += 1
                 return .allowed(nil)
             }
-            let (slot, cell) = clients.lookup(client, now: t)
-            let at = cell.allowedAt(now: t, budget: budget)
-            if at > t {
-                counters.rejectedByBudget[BudgetName.client, default: 0] += 1
-                return .rejected(Rejection(
-                    retryAfter: .nanoseconds(at - t), budget: BudgetName.client, client: client,
-                    limit: cell.limitInfo(name: BudgetName.client, now: t, budget: budget)))
+            // Evaluate all first: a rejection by one budget consumes none.
+            var latest = t
+            var binding: Check?
+            for check in checks {
+                let at = check.cell.allowedAt(now: t, budget: check.budget)
+                if at > latest { latest = at; binding = check }
             }
-            var next = cell
-            next.tat = cell.tatAfterSending(at: t, budget: budget)
-            clients.store(next, in: slot)
+            if let binding {
+                counters.rejectedByBudget[binding.name, default: 0] += 1
+                return .rejected(Rejection(
+                    retryAfter: .nanoseconds(latest - t), budget: binding.name, client: client,
+                    limit: binding.cell.limitInfo(name: binding.name, now: t, budget: binding.budget)))
+            }
+            var info: LimitInfo?
+            for check in checks {
+                var next = check.cell
+                next.tat = check.cell.tatAfterSending(at: t, budget: check.budget)
+                store(next, for: check.key)
+                let snapshot = next.limitInfo(name: check.name, now: t, budget: check.budget)
+                info = info.map { LimitInfo.mostRestrictive($0, snapshot) } ?? snapshot
+            }
             counters.clientOnlyAllowed += 1
-            return .allowed(next.limitInfo(name: BudgetName.client, now: t, budget: budget))
+            return .allowed(info)
+        }
+
+        /// The budgets of the caller itself: its client token's, then its client identity's.
+        private mutating func ownChecks(client: String, token: TokenBudget?, now t: Int64) -> [Check] {
+            var checks: [Check] = []
+            checks.reserveCapacity(4)
+            if let token {
+                checks.append(Check(key: .token(token.token), name: BudgetName.token, budget: token.budget,
+                                    cell: tokens[token.token] ?? GCRACell()))
+            }
+            if let budget = configuration.client {
+                let (slot, cell) = clients.lookup(client, now: t)
+                checks.append(Check(key: .client(slot), name: BudgetName.client, budget: budget, cell: cell))
+            }
+            return checks
         }
 
         mutating func cancel(_ reservation: Reservation, now t: Int64) {
@@ -282,6 +306,7 @@ extension RateLimiter {
             case .upstream: return upstream.tat
             case .routeClass(let name): return classes[name]?.tat
             case .client(let slot): return clients.cell(in: slot)?.tat
+            case .token(let name): return tokens[name]?.tat
             }
         }
 
@@ -290,6 +315,7 @@ extension RateLimiter {
             case .upstream: upstream = cell
             case .routeClass(let name): classes[name] = cell
             case .client(let slot): clients.store(cell, in: slot)
+            case .token(let name): tokens[name] = cell
             }
         }
     }

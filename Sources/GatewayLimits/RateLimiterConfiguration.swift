@@ -57,6 +57,8 @@ extension RateLimiter.Configuration {
     public struct ApplicableBudget: Sendable, Hashable {
         /// Which budget it is.
         public enum Kind: Sendable, Hashable {
+            /// The own budget of the client token the request presented, by token name.
+            case token(String)
             /// The per-client budget, for the request's client identity.
             case client
             /// The budget of the request's route class.
@@ -78,13 +80,22 @@ extension RateLimiter.Configuration {
     }
 
     /// The budgets a request of `routeClass` must conform to, most specific first: the order in which a tie names
-    /// the budget that refused (the client's own before a shared one). A shared store (several pingates) applies the
-    /// same list in one step.
-    public func applicableBudgets(routeClass: String) -> [ApplicableBudget] {
-        var budgets: [ApplicableBudget] = []
-        if let client { budgets.append(.init(kind: .client, name: BudgetName.client, budget: client)) }
+    /// the budget that refused (the token's or the client's own before a shared one). A shared store (several
+    /// pingates) applies the same list in one step.
+    /// - Parameter token: the own budget of the client token the request presented, if it has one.
+    public func applicableBudgets(routeClass: String, token: TokenBudget? = nil) -> [ApplicableBudget] {
+        var budgets = ownBudgets(token: token)
         if let budget = classBudgets[routeClass] { budgets.append(.init(kind: .routeClass(routeClass), name: routeClass, budget: budget)) }
         if let upstream { budgets.append(.init(kind: .upstream, name: BudgetName.upstream, budget: upstream)) }
+        return budgets
+    }
+
+    /// The budgets of the caller itself, which a request that never reaches the upstream (a cached hit) spends too:
+    /// its client token's, then its client identity's.
+    public func ownBudgets(token: TokenBudget? = nil) -> [ApplicableBudget] {
+        var budgets: [ApplicableBudget] = []
+        if let token { budgets.append(.init(kind: .token(token.token), name: BudgetName.token, budget: token.budget)) }
+        if let client { budgets.append(.init(kind: .client, name: BudgetName.client, budget: client)) }
         return budgets
     }
 
@@ -92,9 +103,7 @@ extension RateLimiter.Configuration {
     /// keeps `rate / instances` and `burst / instances` (at least 1), so together they stay within the budget.
     public func dividedAmong(_ instances: Int) throws(RateBudgetError) -> Self {
         guard instances > 1 else { return self }
-        func divide(_ budget: RateBudget) throws(RateBudgetError) -> RateBudget {
-            try RateBudget.validated(rate: budget.rate / Double(instances), burst: max(1, budget.burst / instances))
-        }
+        func divide(_ budget: RateBudget) throws(RateBudgetError) -> RateBudget { try budget.dividedAmong(instances) }
         var divided = self
         divided.upstream = try upstream.map(divide)
         divided.client = try client.map(divide)
@@ -110,5 +119,13 @@ extension LimitInfo {
     /// same clock), for a budget kept outside this process (a shared store).
     public static func snapshot(name: String, budget: RateBudget, tatNanos: Int64, nowNanos: Int64) -> LimitInfo {
         GCRACell(tat: tatNanos).limitInfo(name: name, now: nowNanos, budget: budget)
+    }
+}
+
+extension RateBudget {
+    /// One of `instances` equal shares: `rate / instances` and `burst / instances` (at least 1).
+    public func dividedAmong(_ instances: Int) throws(RateBudgetError) -> RateBudget {
+        guard instances > 1 else { return self }
+        return try RateBudget.validated(rate: rate / Double(instances), burst: max(1, burst / instances))
     }
 }

@@ -15,6 +15,7 @@ public struct Reservation: Sendable, Hashable {
             case upstream
             case routeClass(String)
             case client(ClientTable.Slot)
+            case token(String)
         }
         let key: Key
         let tatBefore: Int64

@@ -19,7 +19,7 @@ public struct Pingate: AsyncParsableCommand {
         Exit codes: 0 success, 1 runtime error (vault, network, I/O), 64 usage error.
         """,
         version: version,
-        subcommands: [ServeCommand.self, VaultCommand.self, DemoCommand.self, StatusCommand.self, CheckConfigCommand.self]
+        subcommands: [ServeCommand.self, VaultCommand.self, TokenCommand.self, DemoCommand.self, StatusCommand.self, CheckConfigCommand.self]
     )
 
     /// For ArgumentParser; `pingate` alone prints the help.

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Logging
+import PingateCore
 import ServiceLifecycle
 import UnixSignals
 import Vault
@@ -10,14 +11,17 @@ import Vault
 /// - The config file is loaded again with the same flags and environment as at start. Rate budgets apply to the
 ///   next request; credential mappings apply with the vault; other changed settings are named in one warning (they
 ///   need a restart). A config that fails to load keeps the running one and logs one line naming the cause.
-/// - The vault is re-read: rotated credentials apply to the next request. A vault that fails to open (wrong
-///   passphrase, tampered, missing entry) keeps the old credentials and logs one line naming the cause.
+/// - The vault is re-read: rotated credentials, added and revoked client tokens and their profiles apply to the next
+///   request. A vault that fails to open (wrong passphrase, tampered, missing entry, a token whose profile lacks an
+///   entry) keeps the old credentials and tokens and logs one line naming the cause.
 struct Reloader: Service, CustomStringConvertible {
     var description: String { "Reloader" }
 
     let vaultPath: String
     let passphrase: Passphrase
     let routes: [GatewayRoute]
+    /// The configuration's credential profiles.
+    let profiles: [String: [CredentialMapping]]
     /// The config file and how to load every layer again; nil when pingate runs without one.
     let config: (path: String, load: @Sendable () throws -> SettingsLoad.Loaded)?
     let server: GatewayServer
@@ -27,27 +31,36 @@ struct Reloader: Service, CustomStringConvertible {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        var current = (vaultPath: vaultPath, routes: routes)
+        var current = VaultInputs(vaultPath: vaultPath, routes: routes, profiles: profiles)
         for await _ in signals.cancelOnGracefulShutdown() {
             current = reload(current)
         }
     }
 
-    /// One reload: the config first (its credential mappings and vault path), then the vault.
-    func reload(_ current: (vaultPath: String, routes: [GatewayRoute])) -> (vaultPath: String, routes: [GatewayRoute]) {
+    /// What a reload reads the vault with.
+    struct VaultInputs {
+        var vaultPath: String
+        var routes: [GatewayRoute]
+        var profiles: [String: [CredentialMapping]]
+    }
+
+    /// One reload: the config first (its credential mappings, profiles and vault path), then the vault. Its time and
+    /// outcome are recorded for the dashboard.
+    func reload(_ current: VaultInputs) -> VaultInputs {
         let reloaded = reloadConfigThenVault(current)
         server.instance.reloaded(vaultPath: reloaded.next.vaultPath, succeeded: reloaded.succeeded, at: Date().timeIntervalSince1970)
         return reloaded.next
     }
 
-    private func reloadConfigThenVault(_ current: (vaultPath: String, routes: [GatewayRoute])) -> (next: (vaultPath: String, routes: [GatewayRoute]), succeeded: Bool) {
+    /// The reload; `succeeded` is false when the config or the vault failed to load (the running ones are kept).
+    private func reloadConfigThenVault(_ current: VaultInputs) -> (next: VaultInputs, succeeded: Bool) {
         var next = current
         var configLoaded = true
         if let config {
             do {
                 let loaded = try config.load()
                 let outcome = try server.reload(loaded.configuration)
-                next = (loaded.vaultPath, loaded.configuration.allRoutes)
+                next = VaultInputs(vaultPath: loaded.vaultPath, routes: loaded.configuration.allRoutes, profiles: loaded.configuration.profiles)
                 logger.notice("configuration reloaded", metadata: [
                     "config": "\(config.path)", "rate_limits": "\(outcome.budgetsChanged ? "replaced" : "unchanged")",
                 ])
@@ -60,15 +73,17 @@ struct Reloader: Service, CustomStringConvertible {
             }
         }
         do {
-            let credentials = try CredentialSet.unlockAll(vaultAt: next.vaultPath, passphrase: passphrase, routes: next.routes)
-            store.replace(byRoute: credentials)
+            let vault = try UnlockedVault.unlock(vaultAt: next.vaultPath, passphrase: passphrase, routes: next.routes, profiles: next.profiles)
+            store.replace(with: vault)
             metrics.vaultReload(succeeded: true)
-            logger.notice("vault reloaded; new credentials apply to the next request", metadata: ["vault": "\(next.vaultPath)"])
+            logger.notice("vault reloaded; new credentials and client tokens apply to the next request", metadata: [
+                "vault": "\(next.vaultPath)", "client_tokens": "\(vault.tokens.policies.count)",
+            ])
             return (next, configLoaded)
         } catch {
             metrics.vaultReload(succeeded: false)
-            logger.error("vault reload failed, keeping the previous credentials: \(error)", metadata: ["vault": "\(next.vaultPath)"])
-            return ((current.vaultPath, next.routes), false)
+            logger.error("vault reload failed, keeping the previous credentials and client tokens: \(error)", metadata: ["vault": "\(next.vaultPath)"])
+            return (VaultInputs(vaultPath: current.vaultPath, routes: next.routes, profiles: next.profiles), false)
         }
     }
 }

@@ -36,16 +36,21 @@ struct ServeCommand: AsyncParsableCommand {
             for warning in loaded.settings.warnings { FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8)) }
             let passphrase = try PassphraseOptions.resolve(file: loaded.settings.passphraseFile)
             var configuration = loaded.configuration
-            let credentials = try CredentialSet.unlockAll(vaultAt: loaded.vaultPath, passphrase: passphrase, routes: configuration.allRoutes)
+            // One key derivation: the credentials, the client tokens and the Redis password come from one opening.
+            let contents = try VaultEdit.open(loaded.vaultPath, passphrase: passphrase)
+            let vault = try UnlockedVault(contents: contents, routes: configuration.allRoutes, profiles: configuration.profiles)
+            if let warning = try Self.checkTokens(vault, configuration: configuration) {
+                FileHandle.standardError.write(Data("pingate: warning: \(warning)\n".utf8))
+            }
             if let entry = loaded.settings.redis.passwordEntry {
                 // The Redis password is a secret like the upstream's: it comes from the vault, never from argv.
-                guard let password = try VaultFile.open(at: loaded.vaultPath, passphrase: passphrase)[entry]?.revealed else {
+                guard let password = contents[entry]?.revealed else {
                     throw ValidationFailure("redis.password_entry: the vault has no entry '\(entry)'")
                 }
                 configuration.sharedState?.password = password
             }
             return Prepared(settings: loaded.settings, configuration: configuration, vaultPath: loaded.vaultPath,
-                            store: CredentialStore(byRoute: credentials, defaultRoute: configuration.profile),
+                            store: CredentialStore(vault, defaultRoute: configuration.profile),
                             passphrase: passphrase)
         }
         ProcessHardening.disableCoreDumps()
@@ -66,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             readyLogger.notice("pingate listening", metadata: ["address": "\(address)", "upstream": "\(configuration.upstream)", "vault": "\(vaultPath)"])
         }
         let reloader = Reloader(
-            vaultPath: vaultPath, passphrase: prepared.passphrase, routes: configuration.allRoutes,
+            vaultPath: vaultPath, passphrase: prepared.passphrase, routes: configuration.allRoutes, profiles: configuration.profiles,
             config: SettingsLoad.configPath(configFlag: configFlag, environment: environment).map { (path: $0, load: load) },
             server: server, store: prepared.store, metrics: server.metrics, logger: logger
         )
@@ -76,6 +81,16 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         ).withDrain(configuration.drainTimeout))
         try await CLIError.reporting { try await group.run() }
+    }
+
+    /// A non-loopback listener needs at least one token clients can present (it requires one); a loopback one that
+    /// requires tokens without having any gets a warning (returned).
+    static func checkTokens(_ vault: UnlockedVault, configuration: GatewayConfiguration) throws -> String? {
+        guard configuration.access.requireToken, vault.tokens.policies.isEmpty, configuration.access.accessTokens.isEmpty else { return nil }
+        if configuration.unixSocketPath == nil && !configuration.listen.isLoopback {
+            throw ValidationFailure("refusing to listen on non-loopback address \(configuration.listen) without a client token: add one (pingate token add NAME --vault V) or pass --access-token-file")
+        }
+        return "client tokens are required but the vault holds none (pingate token add): every request but /_pingate/healthz and /_pingate/readyz gets 401"
     }
 
     /// Everything resolved before listening.

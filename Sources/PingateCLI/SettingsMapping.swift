@@ -5,7 +5,7 @@ import GatewayLimits
 import PingateConfig
 
 /// Turns validated settings into the gateway's configuration, enforcing the rules that span settings
-/// (loopback-only unless `--allow-remote` with an access token, http only for loopback upstreams).
+/// (loopback-only unless `--allow-remote`, which requires client tokens; http only for loopback upstreams).
 enum SettingsMapping {
     static func configuration(from settings: PingateSettings) throws -> GatewayConfiguration {
         let routes = settings.routes
@@ -24,7 +24,8 @@ enum SettingsMapping {
             )
         }
 
-        // Listening: loopback only unless explicitly opened up with a token.
+        // Listening: loopback only unless explicitly opened up, and then only for clients with a token (a client token
+        // in the vault or one of --access-token-file; that one exists is checked once the vault is open).
         configuration.listen = settings.listen
         configuration.unixSocketPath = settings.unixSocket
         var tokens: [[UInt8]] = []
@@ -32,13 +33,19 @@ enum SettingsMapping {
             tokens = try AccessTokens.read(tokenFile)
         }
         if settings.unixSocket == nil && !configuration.listen.isLoopback {
-            guard settings.allowRemote, !tokens.isEmpty else {
-                throw ValidationFailure("refusing to listen on non-loopback address \(configuration.listen): pass --allow-remote and --access-token-file")
+            guard settings.allowRemote else {
+                throw ValidationFailure("refusing to listen on non-loopback address \(configuration.listen): pass --allow-remote (clients then need a client token: pingate token add, or --access-token-file)")
+            }
+            guard settings.requiresToken else {
+                throw ValidationFailure("refusing to listen on non-loopback address \(configuration.listen) without requiring a client token (drop --no-require-token)")
             }
         }
         var extraHosts = Set(settings.allowedHosts)
         if !configuration.listen.isLoopback { extraHosts.insert(configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host) }
-        configuration.access = AccessPolicy(extraHosts: extraHosts, allowedOrigins: Set(settings.allowedOrigins), accessTokens: tokens)
+        configuration.access = AccessPolicy(
+            extraHosts: extraHosts, allowedOrigins: Set(settings.allowedOrigins), accessTokens: tokens, requireToken: settings.requiresToken
+        )
+        configuration.profiles = settings.profiles
         configuration.access.allowedPeerUIDs = settings.allowedUIDs.isEmpty ? nil : Set(settings.allowedUIDs)
         switch settings.unixSocketMode {
         case 0o600: configuration.access.socketGroupID = nil

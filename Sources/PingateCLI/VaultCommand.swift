@@ -34,15 +34,26 @@ struct VaultCommand: AsyncParsableCommand {
         @Argument(help: "Entry name, e.g. api_key or secret_key.") var name: String
         @OptionGroup var path: VaultPathOption
         @OptionGroup var passphrase: PassphraseOptions
+        /// Anything else on the command line, most likely a value typed where it must not go; never echoed.
+        @Argument(parsing: .allUnrecognized, help: .private) var unexpected: [String] = []
+
+        func validate() throws {
+            guard unexpected.isEmpty else {
+                throw ValidationError(
+                    "unexpected argument after the entry name (not shown): the value is read from stdin, never from the command line, "
+                        + "where ps and the shell history would keep it"
+                )
+            }
+        }
 
         func run() async throws {
             try await CLIError.reporting {
-                let file = try path.resolve()
-                let secret = try passphrase.resolve()
-                var contents = try VaultFile.open(at: file, passphrase: secret)
-                let value = try StandardInput.readSecret()
-                try contents.set(name, to: value)
-                try VaultFile.save(contents, to: file, passphrase: secret)
+                guard name != ClientTokenTable.entryName else {
+                    throw ValidationFailure("entry \(name) holds pingate's client tokens: use pingate token add|rm")
+                }
+                try VaultEdit.modify(path, passphrase) { contents in
+                    try contents.set(name, to: try StandardInput.readSecret())
+                }
                 print("stored \(name)")
             }
         }
@@ -55,7 +66,7 @@ struct VaultCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let contents = try VaultFile.open(at: try path.resolve(), passphrase: try passphrase.resolve())
+                let contents = try VaultEdit.open(try path.resolve(), passphrase: try passphrase.resolve())
                 for name in contents.names { print(name) }
             }
         }
@@ -69,11 +80,9 @@ struct VaultCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let file = try path.resolve()
-                let secret = try passphrase.resolve()
-                var contents = try VaultFile.open(at: file, passphrase: secret)
-                try contents.remove(name)
-                try VaultFile.save(contents, to: file, passphrase: secret)
+                try VaultEdit.modify(path, passphrase) { contents in
+                    try contents.remove(name)
+                }
                 print("removed \(name)")
             }
         }
@@ -90,7 +99,7 @@ struct VaultCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let file = try path.resolve()
-                let contents = try VaultFile.open(at: file, passphrase: try passphrase.resolve())
+                let contents = try VaultEdit.open(file, passphrase: try passphrase.resolve())
                 let newPassphrase: Passphrase
                 if let fromEnv = PassphraseReader.fromEnvironment("PINGATE_NEW_PASSPHRASE") {
                     newPassphrase = fromEnv

@@ -71,9 +71,10 @@ public struct PingateSettings: Sendable, Hashable {
     /// The defaults.
     public init() {}
 
-    /// Whether every request must carry a client token: `auth.require_token` when set, else on exactly when
-    /// `allow_remote` is (loopback and unix sockets stay open to local tools).
-    public var requiresToken: Bool { auth.requireToken ?? allowRemote }
+    /// Whether every request must carry a client token: `auth.require_token` when set, else on with `allow_remote`
+    /// or an `access_token_file` (whose tokens were always required), off otherwise (loopback and unix sockets stay
+    /// open to local tools).
+    public var requiresToken: Bool { auth.requireToken ?? (allowRemote || accessTokenFile != nil) }
 
     /// The route for a request path: the longest matching prefix
     /// (`/api` matches `/api` and `/api/x`, not `/apix`); falls back to the `/` route.

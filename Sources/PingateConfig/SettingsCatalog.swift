@@ -37,15 +37,15 @@ public enum SettingsCatalog {
 
         // MARK: Access
         .value("allow_remote", \.allowRemote, .bool, default: "false", flag: "allow-remote", inverted: "no-allow-remote",
-               "Allow listening on a non-loopback address (requires access_token_file)."),
+               "Allow listening on a non-loopback address (clients then need a client token: pingate token add, or access_token_file)."),
         .value("access_token_file", \.accessTokenFile, ValueSyntax<String>.path.optional, default: nil, flag: "access-token-file",
-               "File holding the bearer token clients must present (contents never printed)."),
+               "File of tokens (one a line) clients may present, with every permission (contents never printed)."),
         .list("allowed_hosts", \.allowedHosts, .hostName, default: "", flag: "allow-host", repeatable: true,
               "Extra Host header values accepted besides loopback names (DNS-rebinding guard)."),
         .list("allowed_origins", \.allowedOrigins, .origin, default: "", flag: "allow-origin", repeatable: true,
               "Browser Origins allowed to call pingate (CORS); '*' allows any."),
         .value("auth.require_token", \.auth.requireToken, ValueSyntax<Bool>.bool.optional, default: nil,
-               derived: "off on loopback and unix sockets, on with allow_remote", flag: "require-token", inverted: "no-require-token",
+               derived: "off on loopback and unix sockets, on with allow_remote or access_token_file", flag: "require-token", inverted: "no-require-token",
                "Refuse requests that carry no client token."),
         .fileOnly("profiles", default: "{}", "Named credential sets for tokens: {profile: {header: vault entry}} (file only).",
                   render: { FileSections.render(profiles: $0.profiles) }),

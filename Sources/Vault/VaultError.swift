@@ -59,6 +59,14 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// OpenSSL reported an internal failure (allocation, provider missing, ...).
     case crypto(operation: String, detail: String)
 
+    /// Whether ``description`` already names the file concerned (else a caller that knows it should add it).
+    public var namesPath: Bool {
+        switch self {
+        case .fileNotFound, .fileExists, .insecurePermissions, .notRegularFile, .fileTooLarge, .io: true
+        default: false
+        }
+    }
+
     /// One-line human message naming the cause. Never contains secret material.
     public var description: String {
         switch self {

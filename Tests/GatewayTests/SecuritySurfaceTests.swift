@@ -5,7 +5,7 @@ import RedisTestSupport
 import Testing
 
 /// The security surface of the real `pingate` binary: remote listening only with `--allow-remote` and a token
-/// file, the `X-Pingate-Token` check before any upstream call, token file permissions, core dumps off, stale
+/// (a client token or a token file), the `X-Pingate-Token` check before any upstream call, token file permissions, core dumps off, stale
 /// answers on upstream errors, and credential mappings reloaded on SIGHUP.
 @Suite("Security surface of the pingate process", .serialized, .timeLimit(.minutes(3)))
 struct SecuritySurfaceTests {
@@ -42,7 +42,7 @@ struct SecuritySurfaceTests {
 
     // MARK: - Remote listening and the access token
 
-    @Test("a non-loopback listen address is refused without --allow-remote and a token file")
+    @Test("a non-loopback listen address is refused without --allow-remote and a token (a client token or a token file)")
     func remoteListeningRefused() async throws {
         let fixture = try Fixture()
         let common = ["--vault", fixture.vault, "--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:9", "--no-cache"]
@@ -70,7 +70,8 @@ struct SecuritySurfaceTests {
         for headers in wrong {
             let refused = try await HTTPReply.fetch(.GET, list, headers: headers)
             #expect(refused.status == 401, "\(headers)")
-            #expect(refused.json?["error"] as? String == "access_token_required", "\(headers)")
+            #expect(refused.json?["error"] as? String == "unauthorized", "\(headers)")
+            #expect(refused.headers["www-authenticate"] == [#"Bearer realm="pingate""#], "\(headers)")
             #expect(!refused.text.contains(Self.token))
         }
         #expect(state.arrivals == 0, "a request without the right token reached the upstream")

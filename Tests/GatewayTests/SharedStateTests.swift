@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import FakeW3IPFS
 import Foundation
-import Gateway
 import GatewayLimits
 import Logging
 import NIOCore
@@ -10,6 +9,8 @@ import PingateCore
 import RedisTestSupport
 import ServiceLifecycle
 import Testing
+import Vault
+@testable import Gateway
 
 /// Several pingates in front of one upstream, sharing budgets, pushback and invalidations through a real Redis.
 @Suite("Shared state through Redis", .timeLimit(.minutes(3)))
@@ -155,6 +156,63 @@ struct SharedStateTests {
             }
         }
     }
+
+    // MARK: - Client tokens
+
+    @Test("a client token's own budget is one across instances, hits included: 429 naming token:NAME while another token passes")
+    func sharedTokenBudget() async throws {
+        let (tight, tightToken) = try ClientToken.issue(name: "tight", rate: "1/h", burst: 2, created: 1_700_000_000)
+        let (other, otherToken) = try ClientToken.issue(name: "other", rate: "1/h", burst: 2, created: 1_700_000_000)
+        let vault = try TestVault.contents(tokens: [tight, other])
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 2, redis: redis.url(), vault: vault, configure: { _ in }) { cluster in
+                let bearer = [("Authorization", "Bearer \(tightToken.revealed)")]
+                #expect(try await cluster.send(.GET, Self.list, to: 0, headers: bearer).headers["cache-status"] == ["pingate; fwd=miss; stored"])
+                #expect(try await cluster.send(.GET, Self.list, to: 0, headers: bearer).headers["cache-status"] == ["pingate; hit"])
+                // Instance 1 has the answer in no cache, and the token's two requests are spent on instance 0.
+                let over = try await cluster.send(.GET, Self.list, to: 1, headers: bearer)
+                #expect(over.status == 429)
+                #expect(over.json?["budget"] as? String == BudgetName.token)
+                #expect(over.json?["client"] as? String == "token:tight")
+                #expect((over.json?["message"] as? String)?.contains("token:tight") == true)
+                #expect(try await cluster.send(.GET, Self.list, to: 1, headers: [("Authorization", "Bearer \(otherToken.revealed)")]).status == 200)
+                #expect(cluster.upstream.requestCount == 2)
+            }
+        }
+    }
+
+    @Test("Redis down, on_failure local: a client token keeps its share of its own budget")
+    func tokenBudgetShareWithoutRedis() async throws {
+        let (tight, tightToken) = try ClientToken.issue(name: "tight", rate: "1/h", burst: 4, created: 1_700_000_000)
+        try await RedisServerProcess.with { redis in
+            try await Cluster.run(instances: 2, redis: redis.url(), vault: try TestVault.contents(tokens: [tight]), configure: {
+                $0.cache = nil
+                $0.sharedState?.expectedInstances = 2
+            }) { cluster in
+                try await redis.stop()
+                #expect(try await cluster.waitUntil(instance: 0) { metrics in metrics.contains("pingate_redis_up 0") })
+                var statuses: [Int] = []
+                for _ in 0..<3 {
+                    statuses.append(try await cluster.send(.GET, Self.list, to: 0, headers: [("X-Pingate-Token", tightToken.revealed)]).status)
+                }
+                #expect(statuses == [200, 200, 429], "burst 4 / 2 instances")
+            }
+        }
+    }
+}
+
+@Suite("Shared state keys")
+struct SharedStateKeyTests {
+    @Test("a client token's budget is kept under token:NAME, a client's under client:IDENTITY")
+    func keys() {
+        let configuration = RateLimiter.Configuration(upstream: RateBudget(rate: 10, burst: 10), client: RateBudget(rate: 1, burst: 1))
+        let token = TokenBudget(token: "ci-reader", budget: RateBudget(rate: 2, burst: 2))
+        let budgets = configuration.applicableBudgets(routeClass: "read", token: token)
+        #expect(budgets.map(\.name) == [BudgetName.token, BudgetName.client, BudgetName.upstream], "most specific first")
+        #expect(SharedState.keys(of: budgets, client: "token:ci-reader") == ["token:ci-reader", "client:token:ci-reader", "upstream"])
+        #expect(SharedState.keys(of: configuration.ownBudgets(token: token), client: "token:ci-reader") == ["token:ci-reader", "client:token:ci-reader"])
+        #expect(configuration.ownBudgets().map(\.name) == [BudgetName.client])
+    }
 }
 
 /// One fake upstream and several real gateways that share a Redis.
@@ -163,8 +221,8 @@ struct Cluster: Sendable {
     let proxyURLs: [String]
 
     static func run(
-        instances: Int, redis: String, clock: GatewayClock = .system(), configure: @Sendable (inout GatewayConfiguration) -> Void,
-        _ body: (Cluster) async throws -> Void
+        instances: Int, redis: String, clock: GatewayClock = .system(), vault: VaultContents? = nil,
+        configure: @Sendable (inout GatewayConfiguration) -> Void, _ body: (Cluster) async throws -> Void
     ) async throws {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
         let state = FakeW3IPFSState(apiKey: TestVault.apiKey, secretKey: TestVault.secretKey)
@@ -181,7 +239,10 @@ struct Cluster: Sendable {
                 configuration.sharedState = SharedStateConfiguration(url: redis, timeout: .seconds(5))
                 configure(&configuration)
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
-                let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger, clock: clock) { address in
+                let credentials = try vault.map {
+                    CredentialStore(try UnlockedVault(contents: $0, routes: configuration.allRoutes, profiles: configuration.profiles), defaultRoute: configuration.profile)
+                } ?? CredentialStore(TestVault.credentials)
+                let server = GatewayServer(configuration: configuration, credentials: credentials, logger: logger, clock: clock) { address in
                     readyContinuation.yield(address)
                     readyContinuation.finish()
                 }

@@ -68,6 +68,8 @@ struct VaultCommandTests {
         defer { withExtendedLifetime(folder) {} }
         let run = try await PingateRun.pingate(["vault", "set", "api_key", "not-a-place-for-secrets", "--vault", vault], environment: Self.environment, input: "x")
         #expect(run.status == 64)
+        #expect(!run.printed.contains("not-a-place-for-secrets"), "the usage error echoed the value: \(run.printed)")
+        #expect(run.standardError.contains("stdin"))
         #expect(try VaultFile.open(at: vault, passphrase: Passphrase(Self.passphrase)).names.isEmpty)
         #expect(try await PingateRun.pingate(["vault", "set", "api_key", "--value", "v", "--vault", vault], environment: Self.environment).status == 64)
         Self.expectOneLineFailure(
@@ -125,6 +127,7 @@ struct VaultCommandTests {
         Self.expectOneLineFailure(try await PingateRun.pingate(["vault", "list", "--vault", folder.file("missing.pgv")], environment: Self.environment), containing: "missing.pgv")
         try folder.write("not a vault", to: "junk.pgv")
         Self.expectOneLineFailure(try await PingateRun.pingate(["vault", "list", "--vault", folder.file("junk.pgv")], environment: Self.environment), containing: "not a pingate vault file")
+        Self.expectOneLineFailure(try await PingateRun.pingate(["vault", "list", "--vault", folder.file("junk.pgv")], environment: Self.environment), containing: "junk.pgv")
         Self.expectOneLineFailure(try await PingateRun.pingate(["vault", "list"], environment: Self.environment), containing: "--vault")
         for arguments in [["vault", "frobnicate"], ["vault", "list", "--no-such-flag"], ["serve", "--listen"], ["no-such-command"]] {
             let run = try await PingateRun.pingate(arguments, environment: Self.environment)

@@ -8,6 +8,8 @@ struct TokenAndRedisSettingsTests {
         #expect(try load(nil).auth.requireToken == nil)
         #expect(try load(nil).requiresToken == false)
         #expect(try load(nil, flags: ["allow-remote": "true"]).requiresToken)
+        #expect(try load(nil, flags: ["access-token-file": "/run/pingate/token"]).requiresToken, "the token file's tokens were always required")
+        #expect(try load(nil, flags: ["access-token-file": "/run/pingate/token", "no-require-token": ""]).requiresToken == false)
         #expect(try load(nil, flags: ["allow-remote": "true", "no-require-token": ""]).requiresToken == false)
         #expect(try load(nil, env: ["PINGATE_AUTH_REQUIRE_TOKEN": "yes"]).requiresToken)
         #expect(try load("auth: {require_token: true}\n").auth.requireToken == true)

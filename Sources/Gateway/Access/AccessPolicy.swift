@@ -1,9 +1,8 @@
 import HTTPTypes
 import NIOHTTP1
-import Vault
 
 /// Who may talk to pingate: the DNS-rebinding guard (`Host` allow-list), the browser guard (`Origin`
-/// allow-list) and, when configured, local access tokens.
+/// allow-list), and whether requests must carry a client token (checked per request by ``TokenCheck``).
 ///
 /// A web page can make a browser send requests to 127.0.0.1 under an attacker's host name (DNS rebinding);
 /// checking `Host` against loopback names defeats that. Browsers always send `Origin` on cross-site
@@ -13,8 +12,11 @@ public struct AccessPolicy: Sendable {
     public var extraHosts: Set<String>
     /// Exact `Origin` values accepted (browser calls are opt-in).
     public var allowedOrigins: Set<String>
-    /// When non-empty, every request must carry one of these in `X-Pingate-Token` (or `Authorization: Bearer`).
+    /// The tokens of `--access-token-file`: accepted like client tokens (in `X-Pingate-Token` or
+    /// `Authorization: Bearer`) with every permission and the default profile.
     public var accessTokens: [[UInt8]]
+    /// Every request (but `/_pingate/healthz` and `/_pingate/readyz`) must carry a valid client token.
+    public var requireToken: Bool
     /// Unix-socket mode: the peer uids (`SO_PEERCRED`) that may use the socket; nil = anyone who can open it.
     /// Other uids get 403 on their first request and the connection is closed.
     public var allowedPeerUIDs: Set<UInt32>?
@@ -25,10 +27,11 @@ public struct AccessPolicy: Sendable {
     static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
 
     /// Creates a policy.
-    public init(extraHosts: Set<String> = [], allowedOrigins: Set<String> = [], accessTokens: [[UInt8]] = []) {
+    public init(extraHosts: Set<String> = [], allowedOrigins: Set<String> = [], accessTokens: [[UInt8]] = [], requireToken: Bool = false) {
         self.extraHosts = Set(extraHosts.map { Self.normalise(host: $0) })
         self.allowedOrigins = allowedOrigins
         self.accessTokens = accessTokens
+        self.requireToken = requireToken
         self.allowedPeerUIDs = nil
         self.socketGroupID = nil
     }
@@ -41,32 +44,15 @@ public struct AccessPolicy: Sendable {
         case hostNotAllowed
         /// `Origin` is not on the allow-list (403).
         case originNotAllowed
-        /// No or wrong access token (401).
-        case missingToken
     }
 
-    /// Checks a decoded HTTP/1 head (what the request guard sees); nil means allowed. Tokens compare in constant time.
+    /// Checks a decoded HTTP/1 head (what the request guard sees); nil means allowed.
     public func check(_ head: HTTPRequestHead) -> Refusal? {
         guard let authority = head.headers.first(name: "host"), !authority.isEmpty else { return .missingHost }
         if !allowsHost(authority) { return .hostNotAllowed }
         let origins = head.headers["origin"]
         if !origins.isEmpty, origins.count > 1 || !allowedOrigins.contains(origins[0]) { return .originNotAllowed }
-        if !accessTokens.isEmpty {
-            var presented = head.headers.first(name: "x-pingate-token")
-            if presented == nil, let authorization = head.headers.first(name: "authorization"), authorization.lowercased().hasPrefix("bearer ") {
-                presented = String(authorization.dropFirst(7)).trimmingSpaces()
-            }
-            guard let presented, Self.tokenMatches(presented, accessTokens) else { return .missingToken }
-        }
         return nil
-    }
-
-    /// Constant-time comparison against every configured token.
-    static func tokenMatches(_ presented: String, _ tokens: [[UInt8]]) -> Bool {
-        let bytes = Array(presented.utf8)
-        var matched = false
-        for token in tokens where constantTimeEquals(bytes, token) { matched = true }
-        return matched
     }
 
     /// Whether a `Host` value (or the authority of an absolute target) names an allowed host: a loopback name or a

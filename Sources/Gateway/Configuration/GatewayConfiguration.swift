@@ -27,6 +27,10 @@ public struct GatewayConfiguration: Sendable {
     public var upstreamKeepaliveIdle: Duration = .seconds(4)
     /// Name of the credential profile (part of every cache key).
     public var profile: String
+    /// Credential profiles of client tokens named in the configuration (`profiles`): profile → header → vault
+    /// entry. A profile not named here maps each credential header of a route to the entry `PROFILE.<entry>`
+    /// (see ``UnlockedVault``).
+    public var profiles: [String: [CredentialMapping]] = [:]
     /// Further APIs behind the same pingate, matched by longest path prefix before the default route.
     public var extraRoutes: [GatewayRoute] = []
     /// Whether the default route's GETs are cached (the cache itself must be on).
@@ -37,7 +41,7 @@ public struct GatewayConfiguration: Sendable {
     public var rateLimits: RateLimiter.Configuration
     /// Which budget class a request spends.
     public var routeClasses: RouteClassifier
-    /// Host/Origin allow-lists and access tokens.
+    /// Host/Origin allow-lists, `--access-token-file` tokens and whether a client token is required.
     public var access: AccessPolicy
     /// Largest request body accepted (413 beyond); nil = unlimited.
     public var maxBodyBytes: Int?

@@ -59,20 +59,22 @@ final class CacheRefresh: UpstreamExchangeDelegate {
 
     /// - Parameters:
     ///   - request: The head of the request whose hit started the refresh (its fields select the same variant).
-    ///   - decision: That request's decision (target, route, client, request id).
+    ///   - decision: That request's decision (target, route, client, request id, cache profile).
+    ///   - credentials: Those of that request's credential profile.
     ///   - stale: The entry to refresh.
     ///   - token: Taken before the refresh goes upstream.
     ///   - ticket: Leadership of the target's flight.
     ///   - pushbackScope: The budget an upstream pushback on the refresh applies to.
     init(
-        state: GatewayState, cache: ResponseCache, request: HTTPRequestHead, decision: RequestDecision, stale: CachedResponse,
+        state: GatewayState, cache: ResponseCache, request: HTTPRequestHead, decision: RequestDecision, credentials: CredentialSet,
+        stale: CachedResponse,
         token: FillToken, ticket: SingleFlight<FlightKey, FlightResult>.Ticket, pushbackScope: String, eventLoop: any EventLoop,
         allocator: ByteBufferAllocator
     ) {
         self.state = state
         self.cache = cache
         self.target = decision.target
-        self.profile = decision.route.name
+        self.profile = decision.cacheProfile
         self.requestHeaders = HTTPFields(request.headers)
         self.stale = stale
         self.token = token
@@ -83,7 +85,7 @@ final class CacheRefresh: UpstreamExchangeDelegate {
         let route = decision.route
         self.endpoint = route.upstream
         var headers = HeaderPolicy.upstreamRequestHeaders(
-            from: request.headers, credentials: state.credentials.credentials(forRoute: route.name),
+            from: request.headers, credentials: credentials,
             extra: [("X-Request-Id", decision.requestID)], host: route.upstream.hostHeader
         )
         for name in ["If-None-Match", "If-Modified-Since", "If-Range", "Range", "Content-Length", "Expect"] { headers.remove(name: name) }

@@ -10,16 +10,16 @@ extension GatewayHandler {
     // MARK: - Hits
 
     /// Answers from an entry: a fresh one, or (`refresh`) a stale one within its stale-while-revalidate window, which
-    /// one background refresh then renews. With a per-client budget, a hit spends it (and may be refused): in the
-    /// shared store when there is one.
+    /// one background refresh then renews. With a per-client budget or a client token's own budget, a hit spends
+    /// them (and may be refused): in the shared store when there is one.
     func answerHit(_ entry: CachedResponse, age: Int, refresh: Bool = false, to request: Request) {
         request.stage = .answering
-        guard let clientBudget = state.budgets.client else {
+        let budgets = state.budgets.ownBudgets(token: request.decision.token?.budget)
+        guard !budgets.isEmpty else {
             writeHit(entry, age: age, refresh: refresh, to: request)
             return
         }
         if let shared = state.shared, shared.isAvailable, let context {
-            let budgets = [RateLimiter.Configuration.ApplicableBudget(kind: .client, name: BudgetName.client, budget: clientBudget)]
             request.stage = .admitting
             shared.admit(
                 budgets: budgets, keys: SharedState.keys(of: budgets, client: request.decision.client), pushbackScope: "-",
@@ -44,7 +44,7 @@ extension GatewayHandler {
     }
 
     private func admitHitLocally(_ entry: CachedResponse, age: Int, refresh: Bool, to request: Request) {
-        switch state.limiter.admitClientOnly(client: request.decision.client, now: state.clock.now()) {
+        switch state.limiter.admitClientOnly(client: request.decision.client, token: state.localBudget(of: request.decision.token), now: state.clock.now()) {
         case .rejected(let rejection):
             refuseHit(request, rejection)
         case .allowed(let info), .delayed(_, _, let info):
@@ -159,7 +159,7 @@ extension GatewayHandler {
     /// A GET miss (or stale entry): leads the fill of its target, or waits for the one in progress.
     func join(_ request: Request, reason: CacheStatus.ForwardReason, stale: CachedResponse?) {
         guard let context else { return }
-        let key = FlightKey(target: request.decision.target, profile: request.decision.route.name)
+        let key = FlightKey(target: request.decision.target, profile: request.decision.cacheProfile)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let waiting = NIOLoopBound(request, eventLoop: context.eventLoop)
         let role = state.flights.join(key) { outcome in
@@ -169,7 +169,7 @@ extension GatewayHandler {
         case .leader(let ticket):
             // A join that lost a race with a completion leads a new flight: the answer may be stored already.
             if let cache = state.cache, case .fresh(let entry, let age) = cache.lookup(
-                target: request.decision.target, profile: request.decision.route.name, now: state.clock.now(), countsMiss: false,
+                target: request.decision.target, profile: request.decision.cacheProfile, now: state.clock.now(), countsMiss: false,
                 headerValue: { name in request.head.headers.first(name: name.canonicalName) }
             ) {
                 state.flights.abandon(ticket)
@@ -296,7 +296,7 @@ extension GatewayHandler {
             return false
         }
         return state.storeAnswer(
-            cache, target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
+            cache, target: request.decision.target, profile: request.decision.cacheProfile, requestHeaders: HTTPFields(request.head.headers),
             status: status, fields: fill.fields, body: body, token: fill.token, ticket: fill.ticket,
             allocator: context?.channel.allocator ?? ByteBufferAllocator()
         ).isStored
@@ -312,7 +312,7 @@ extension GatewayHandler {
         }
         request.fill = nil
         state.storeAnswer(
-            cache, target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
+            cache, target: request.decision.target, profile: request.decision.cacheProfile, requestHeaders: HTTPFields(request.head.headers),
             status: status, fields: fill.fields, body: body, token: fill.token, ticket: fill.ticket,
             allocator: context?.channel.allocator ?? ByteBufferAllocator(), generation: generation
         ).assumeIsolated().whenComplete { result in
@@ -338,7 +338,7 @@ extension GatewayHandler {
                 return
             }
             state.storeAnswer(
-                cache, target: request.decision.target, profile: request.decision.route.name, requestHeaders: HTTPFields(request.head.headers),
+                cache, target: request.decision.target, profile: request.decision.cacheProfile, requestHeaders: HTTPFields(request.head.headers),
                 status: stale.status, fields: fields, body: stale.body, token: fill.token, ticket: fill.ticket,
                 allocator: context?.channel.allocator ?? ByteBufferAllocator()
             )
@@ -351,10 +351,13 @@ extension GatewayHandler {
 
     /// Starts the one background refresh of a stale entry served while revalidating: none when the target's flight
     /// is already running (a refresh or a fill), when too many refreshes run, when the upstream's breaker is not
-    /// closed, or when the upstream budget has no room now (the stale answer is served all the same).
+    /// closed, when the upstream budget has no room now (the stale answer is served all the same), or when a reload
+    /// withdrew the credentials of the request's token profile.
     func startRefresh(of entry: CachedResponse, for request: Request) {
-        guard let context, let cache = state.cache else { return }
-        let key = FlightKey(target: request.decision.target, profile: request.decision.route.name)
+        guard let context, let cache = state.cache,
+              let credentials = state.credentials.credentials(forRoute: request.decision.route.name, profile: request.decision.token?.profile)
+        else { return }
+        let key = FlightKey(target: request.decision.target, profile: request.decision.cacheProfile)
         let ticket: SingleFlight<FlightKey, FlightResult>.Ticket
         switch state.flights.join(key, onOutcome: { _ in }) {
         case .follower(let waiter):
@@ -379,7 +382,10 @@ extension GatewayHandler {
         let limiter = state.limiter
         let routeClass = state.routeClass(of: request.decision.route, method: "GET", target: request.decision.target, budgets: limiter.configuration)
         let pushbackScope = GatewayState.pushbackScope(upstream: upstream, routeClass: routeClass)
-        switch limiter.admit(routeClass: routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: pushbackScope) {
+        switch limiter.admit(
+            routeClass: routeClass, client: request.decision.client, token: state.localBudget(of: request.decision.token),
+            now: state.clock.now(), pushbackScope: pushbackScope
+        ) {
         case .allowed:
             break
         case .delayed(_, let reservation, _):
@@ -395,7 +401,7 @@ extension GatewayHandler {
             return
         }
         CacheRefresh(
-            state: state, cache: cache, request: request.head, decision: request.decision, stale: entry,
+            state: state, cache: cache, request: request.head, decision: request.decision, credentials: credentials, stale: entry,
             token: cache.beginFill(target: request.decision.target, now: state.clock.now()), ticket: ticket,
             pushbackScope: pushbackScope, eventLoop: context.eventLoop, allocator: context.channel.allocator
         ).start()

@@ -195,7 +195,10 @@ extension GatewayHandler: UpstreamExchangeDelegate {
     func exchange(mayRetry reason: String) -> Bool {
         guard let request = current else { return false }
         let limiter = state.limiter
-        switch limiter.admit(routeClass: request.routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: request.pushbackScope) {
+        switch limiter.admit(
+            routeClass: request.routeClass, client: request.decision.client, token: state.localBudget(of: request.decision.token),
+            now: state.clock.now(), pushbackScope: request.pushbackScope
+        ) {
         case .allowed:
             state.metrics.upstreamRetry(reason: reason)
             return true

@@ -267,6 +267,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let request = Request(head: head, decision: decision, record: record)
         current = request
         switch decision.plan {
+        case .refuse(let error):
+            request.stage = .answering
+            answer(request, error: error)
         case .admin:
             request.record.route = "admin"
             request.stage = .answering
@@ -375,7 +378,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Admission by this instance's own budgets (alone, or its share while the shared store is unreachable).
     private func admitLocally(_ request: Request, limiter: RateLimiter) {
-        switch limiter.admit(routeClass: request.routeClass, client: request.decision.client, now: state.clock.now(), pushbackScope: request.pushbackScope) {
+        switch limiter.admit(
+            routeClass: request.routeClass, client: request.decision.client, token: state.localBudget(of: request.decision.token),
+            now: state.clock.now(), pushbackScope: request.pushbackScope
+        ) {
         case .allowed(let info):
             request.limit = info
             request.record.rateLimit = "allowed"
@@ -392,7 +398,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func admitShared(_ request: Request, shared: SharedState) {
         guard let context else { return }
         let budgets = state.budgets
-        let applicable = budgets.applicableBudgets(routeClass: request.routeClass)
+        let applicable = budgets.applicableBudgets(routeClass: request.routeClass, token: request.decision.token?.budget)
         request.stage = .admitting
         shared.admit(
             budgets: applicable, keys: SharedState.keys(of: applicable, client: request.decision.client),
@@ -480,15 +486,21 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         answer(request, error: error)
     }
 
-    /// Sends the request upstream through one exchange.
+    /// Sends the request upstream through one exchange, with the credentials of its token's profile.
     private func forward(_ request: Request) {
         guard let context else { return }
         let route = request.decision.route
         let upstream = route.upstream
+        guard let credentials = state.credentials.credentials(forRoute: route.name, profile: request.decision.token?.profile) else {
+            // A reload removed the token (and with it its profile) after the request was decided: never fall back to
+            // other credentials.
+            profileWithdrawn(request)
+            return
+        }
         var head = HTTPRequestHead(
             version: .http1_1, method: request.head.method, uri: upstream.basePath + request.decision.target,
             headers: HeaderPolicy.upstreamRequestHeaders(
-                from: request.head.headers, credentials: state.credentials.credentials(forRoute: route.name),
+                from: request.head.headers, credentials: credentials,
                 extra: [("X-Request-Id", request.decision.requestID)], host: upstream.hostHeader
             )
         )
@@ -510,6 +522,17 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for part in held { exchange.clientBody(part) }
         if request.requestEnded { exchange.clientEnd() }
         if !context.channel.isWritable { exchange.clientWritabilityChanged(false) }
+    }
+
+    /// The request's token profile is no longer in the vault: 401, nothing sent upstream.
+    private func profileWithdrawn(_ request: Request) {
+        completeFlight(of: request, with: .goUpstream)
+        request.fill = nil
+        if request.isProbe {
+            request.isProbe = false
+            state.breakers.probeAbandoned(request.decision.route.upstream)
+        }
+        answer(request, error: .unauthorized("the client token is unknown, revoked or expired"))
     }
 
     // MARK: - Writing answers

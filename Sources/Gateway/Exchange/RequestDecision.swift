@@ -4,17 +4,23 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
-/// Everything decided about a request when its head arrives, once: the target and route, who is asking, the
-/// request id, and what the cache says (the lookup is made here). Admission to the upstream budgets is decided
+/// Everything decided about a request when its head arrives, once: the target and route, who is asking (its client
+/// token, judged by ``TokenCheck`` before anything else), the request id, and what the cache says (the lookup is
+/// made here, under the token's credential profile). Admission to the upstream budgets is decided
 /// when the request is about to go upstream (``GatewayHandler``), so a coalesced waiter that never does spends
 /// nothing.
 struct RequestDecision {
     /// Path + query exactly as sent (an absolute-form target is reduced to its path and query).
     let target: String
     let route: GatewayRoute
-    /// Client identity for budgets, metrics and the access log.
+    /// Client identity for budgets, metrics and the access log (`token:NAME` for a client token).
     let client: String
     let requestID: String
+    /// The valid client token the request presented (nil without one, or with an `--access-token-file` token).
+    let token: TokenPolicy?
+    /// The credential profile in cache keys: the route's name, and the token's profile when it has one, so entries
+    /// are never shared between profiles.
+    let cacheProfile: String
     let plan: Plan
     /// The client's validators and range when the cache takes part and it sent any (nil otherwise): a stored or
     /// stored-while-fetched answer is then matched against them (`304`, `206`, `416`).
@@ -34,6 +40,8 @@ struct RequestDecision {
 
     /// What happens to the request.
     enum Plan {
+        /// Refused for its client token (401, 403 or 429), before the cache and the upstream.
+        case refuse(GatewayErrorResponse)
         /// One of pingate's own endpoints.
         case admin
         /// A cache entry answers it: a fresh one, or (`refresh`) a stale one within its stale-while-revalidate
@@ -51,9 +59,23 @@ struct RequestDecision {
         let target = Self.originForm(head.uri)
         self.target = target
         self.requestID = RequestIdentifier.resolve(head.headers.first(name: "x-request-id"))
-        self.client = ClientIdentity.resolve(declared: head.headers.first(name: "x-pingate-client"), connection: connection)
         let route = state.routes.resolve(target)
         self.route = route
+        let verdict = TokenCheck.judge(head.headers, method: head.method.rawValue, path: Self.path(of: target), source: connection, state: state)
+        switch verdict {
+        case .token(let policy), .refused(_, token: let policy?):
+            token = policy
+            client = policy.identity
+        case .anonymous, .fileToken, .refused(_, token: nil):
+            token = nil
+            client = ClientIdentity.resolve(declared: head.headers.first(name: "x-pingate-client"), connection: connection)
+        }
+        cacheProfile = token?.profile.map { route.name + "|" + $0 } ?? route.name
+        if case .refused(let error, _) = verdict {
+            plan = .refuse(error)
+            conditions = nil
+            return
+        }
         if AdminEndpoints.owns(target) {
             plan = .admin
             conditions = nil
@@ -69,7 +91,7 @@ struct RequestDecision {
         self.conditions = conditions.flatMap { $0.isEmpty ? nil : $0 }
         // HEAD misses are forwarded as HEAD and never fill the cache (there is no body to store).
         let cachePlan = cache.plan(
-            method: head.method == .GET ? .get : .head, target: target, profile: route.name, cacheControl: headers["cache-control"],
+            method: head.method == .GET ? .get : .head, target: target, profile: cacheProfile, cacheControl: headers["cache-control"],
             pragma: headers["pragma"], conditions: conditions ?? Self.unconditional, now: state.clock.now()
         ) { name in
             let values = headers[name.canonicalName]
@@ -94,6 +116,12 @@ struct RequestDecision {
             let first = name.utf8.first.map(ASCII.lower)
             return first == UInt8(ascii: "i") || first == UInt8(ascii: "r")
         }
+    }
+
+    /// The path of an origin-form target (without its query).
+    static func path(of target: String) -> String {
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return String(target[..<question])
     }
 
     /// `http://host/path?q` → `/path?q`; origin-form targets are returned as they are.

@@ -51,8 +51,6 @@ struct FramingRefusal: Error, Sendable, Equatable, CustomStringConvertible {
             return Self(.forbidden, "host_not_allowed", "Host is not a loopback name or a configured host (DNS-rebinding protection)")
         case .originNotAllowed:
             return Self(.forbidden, "origin_not_allowed", "Origin is not on the allow-list (browser calls are opt-in)")
-        case .missingToken:
-            return Self(.unauthorized, "access_token_required", "a valid X-Pingate-Token is required")
         }
     }
 

@@ -7,7 +7,8 @@ import NIOHTTP1
 /// - what ``FramingValidator`` flags (framing, sizes, targets) and every parse error NIO raises;
 /// - bodies that grow past `maxBodyBytes` while streaming (the gateway handler aborts the upstream exchange);
 /// - heads that do not arrive within `headerTimeout` (408), and idle keep-alive connections (closed);
-/// - `Host`/`Origin`/token failures (``AccessPolicy``) and unix-socket peers whose uid is not allowed.
+/// - `Host`/`Origin` failures (``AccessPolicy``) and unix-socket peers whose uid is not allowed (client tokens are
+///   judged per request by the gateway handler, ``TokenCheck``).
 ///
 /// A refusal is reported inbound as a ``RequestRefusedEvent``; the gateway handler answers it in order and then
 /// asks for a ``LingeringCloseEvent``, which this handler carries out (half-close, bounded drain, close).

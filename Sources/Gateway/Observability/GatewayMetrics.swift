@@ -114,6 +114,12 @@ public final class GatewayMetrics: Sendable {
         counter("pingate_ratelimit_rejections_total", [("budget", budget), ("client", clientLabel)]).increment()
     }
 
+    /// Counts a request refused for its client token (`pingate_token_refusals_total{reason}`: `missing`, `unknown`
+    /// (unknown, revoked or expired), `forbidden` (outside the token's rules), `throttled` (too many failures)).
+    func tokenRefused(reason: String) {
+        counter("pingate_token_refusals_total", [("reason", reason)]).increment()
+    }
+
     /// Counts a retry on a new connection by reason (`connect_refused`, `stale_connection`).
     func upstreamRetry(reason: String) {
         counter("pingate_upstream_retries_total", [("reason", reason)]).increment()

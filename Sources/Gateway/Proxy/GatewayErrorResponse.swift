@@ -53,6 +53,8 @@ public struct GatewayErrorResponse: Error, Sendable, Equatable {
             .tooManyRequests, code: "rate_limited",
             message: budget == BudgetName.upstreamPushback
                 ? "the upstream asked pingate to slow down; retry after \(seconds) s"
+                : budget == BudgetName.token
+                ? "over the budget of \(client); retry after \(seconds) s"
                 : "over the \(budget) budget; retry after \(seconds) s"
         )
         error.details = ["budget": budget, "client": client]
@@ -60,6 +62,20 @@ public struct GatewayErrorResponse: Error, Sendable, Equatable {
         if let info {
             for field in RateLimitHeaders.fields(for: info) { error.headers.append((field.name, field.value)) }
         }
+        return error
+    }
+
+    /// No client token, or one that is unknown, revoked or expired (401 with `WWW-Authenticate`).
+    static func unauthorized(_ message: String) -> Self {
+        var error = Self(.unauthorized, code: "unauthorized", message: message)
+        error.headers.append(("WWW-Authenticate", #"Bearer realm="pingate""#))
+        return error
+    }
+
+    /// A client token whose rules do not allow the request (403), naming the token and what was refused.
+    static func forbidden(token: String, method: String, path: String) -> Self {
+        var error = Self(.forbidden, code: "forbidden", message: "token '\(token)' may not \(method) \(path)")
+        error.details = ["token": token]
         return error
     }
 

@@ -219,7 +219,8 @@ public final class GatewayServer: Service, Sendable {
     /// Applies a reloaded configuration (SIGHUP) to the running gateway, without dropping connections.
     ///
     /// The rate budgets (`rate_limit.*`) take effect for the next request (counts start afresh; a pause the upstream
-    /// asked for carries over). Credentials are the reloader's job (``CredentialStore``). Every other setting is
+    /// asked for carries over). Credentials, profiles and client tokens are the reloader's job (``CredentialStore``,
+    /// ``UnlockedVault``). Every other setting is
     /// fixed while running: the names of those that differ from the running ones are returned, for a warning that
     /// they need a restart.
     /// - Throws: ``GatewayConfigurationError`` when the new budgets are invalid (nothing is changed then).
@@ -232,7 +233,7 @@ public final class GatewayServer: Service, Sendable {
                 throw GatewayConfigurationError(.invalidSetting, "rate limits: \(error)")
             }
         }
-        return (budgetsChanged, Self.changedSettings(from: configuration, to: new, ignoring: ["rateLimits"]))
+        return (budgetsChanged, Self.changedSettings(from: configuration, to: new, ignoring: ["rateLimits", "profiles"]))
     }
 
     /// Names of the configuration's top-level settings whose values differ.

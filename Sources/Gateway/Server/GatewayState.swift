@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Vault
 
 /// What every connection of one running gateway shares: settings, cache, limiter, upstream pool, observability.
 final class GatewayState: Sendable {
@@ -51,6 +52,10 @@ final class GatewayState: Sendable {
     /// Monotonic and Unix time the gateway started.
     let started: Duration
     let startedWallClock: Double
+    /// Failed token checks per source (client address or unix uid).
+    let failedAttempts = FailedAttemptLimiter()
+    /// Digests of the `--access-token-file` tokens (compared like client tokens, in constant time).
+    let fileTokenDigests: [TokenDigest]
 
     init(
         configuration: GatewayConfiguration, credentials: CredentialStore, clock: GatewayClock, metrics: GatewayMetrics,
@@ -77,6 +82,7 @@ final class GatewayState: Sendable {
         self.credentials = credentials
         self.metrics = metrics
         self.pool = pool
+        self.fileTokenDigests = configuration.access.accessTokens.map { TokenDigest(of: SecretValue(bytes: $0)) }
     }
 
     // MARK: - Bookkeeping
@@ -143,6 +149,14 @@ final class GatewayState: Sendable {
         }
         limiterBox.withLock { $0 = (replacement, budgets) }
         return true
+    }
+
+    /// The budget of a client token as this instance's own limiter applies it: whole, or its share when several
+    /// instances share budgets (the local limiter then stands in for an unreachable shared store).
+    func localBudget(of token: TokenPolicy?) -> TokenBudget? {
+        guard let budget = token?.budget else { return nil }
+        guard let shared = configuration.sharedState else { return budget }
+        return budget.dividedAmong(shared.expectedInstances)
     }
 
     /// This instance's own budgets: all of them alone, or its share when several instances share them.

@@ -133,10 +133,12 @@ final class SharedState: Sendable {
         }
     }
 
-    /// The keys of `budgets` for this request: shared ones by name, per-client ones by client identity.
+    /// The keys of `budgets` for this request: shared ones by name, per-client ones by client identity, a client
+    /// token's own by token name.
     static func keys(of budgets: [RateLimiter.Configuration.ApplicableBudget], client: String) -> [String] {
         budgets.map { applicable in
             switch applicable.kind {
+            case .token(let name): return "token:" + name
             case .client: return "client:" + client
             case .routeClass(let name): return "class:" + name
             case .upstream: return "upstream"

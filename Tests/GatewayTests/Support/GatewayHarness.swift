@@ -9,6 +9,7 @@ import NIOSSL
 import PingateCore
 import ServiceLifecycle
 import TestSupport
+import Vault
 
 /// Runs the fake upstream and the real gateway on loopback port 0 for one test.
 struct GatewayHarness: Sendable {
@@ -18,21 +19,29 @@ struct GatewayHarness: Sendable {
     let upstreamURL: String
     /// The gateway's base URL.
     let proxyURL: String
+    /// What the gateway holds from the vault (replace it to simulate a reload).
+    let credentials: CredentialStore
+    /// The gateway's configuration.
+    let configuration: GatewayConfiguration
 
     /// Starts both servers, runs `body`, then shuts both down.
     /// - Parameters:
     ///   - upstreamURL: override the upstream (e.g. a closed port); the fake still runs.
+    ///   - vault: vault contents to unlock (client tokens, profile entries); the test vault's credentials otherwise.
+    ///   - upstreamKeys: further key pairs the fake upstream accepts (api key → secret key).
     ///   - configure: adjust the gateway configuration.
     static func run<T: Sendable>(
         upstreamURL override: String? = nil,
         upstreamTLS: TLSConfiguration? = nil,
         clock: GatewayClock = .system(),
         accessLog: AccessLog? = nil,
+        vault: VaultContents? = nil,
+        upstreamKeys: [String: String] = [:],
         configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         _ body: @Sendable (GatewayHarness) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "pingate.test") { _ in SwiftLogNoOpLogHandler() }
-        let state = FakeW3IPFSState(apiKey: TestVault.apiKey, secretKey: TestVault.secretKey)
+        let state = FakeW3IPFSState(apiKey: TestVault.apiKey, secretKey: TestVault.secretKey, additionalKeys: upstreamKeys)
         let fake = try await FakeW3IPFSServer.start(state: state, logger: logger, tls: upstreamTLS)
         // An https fake is reached by name, as its certificate names `localhost`.
         let fakeURL = upstreamTLS == nil ? fake.baseURL : "https://localhost:\(fake.port)"
@@ -43,9 +52,12 @@ struct GatewayHarness: Sendable {
         // not see one expire); a test of idle expiry sets its own.
         configuration.upstreamKeepaliveIdle = .seconds(120)
         configure(&configuration)
+        let store = try vault.map {
+            CredentialStore(try UnlockedVault(contents: $0, routes: configuration.allRoutes, profiles: configuration.profiles), defaultRoute: configuration.profile)
+        } ?? CredentialStore(TestVault.credentials)
 
         let (ready, readyContinuation) = AsyncStream.makeStream(of: GatewayServer.BoundAddress.self)
-        let server = GatewayServer(configuration: configuration, credentials: CredentialStore(TestVault.credentials), logger: logger, accessLog: accessLog, clock: clock) { address in
+        let server = GatewayServer(configuration: configuration, credentials: store, logger: logger, accessLog: accessLog, clock: clock) { address in
             readyContinuation.yield(address)
             readyContinuation.finish()
         }
@@ -63,7 +75,9 @@ struct GatewayHarness: Sendable {
                     _ = try await tasks.next()
                     throw HarnessError("gateway did not start")
                 }
-                let harness = GatewayHarness(upstream: state, upstreamURL: fake.baseURL, proxyURL: "http://127.0.0.1:\(port)")
+                let harness = GatewayHarness(
+                    upstream: state, upstreamURL: fake.baseURL, proxyURL: "http://127.0.0.1:\(port)", credentials: store, configuration: configuration
+                )
                 do {
                     let result = try await body(harness)
                     await group.triggerGracefulShutdown()
@@ -80,6 +94,11 @@ struct GatewayHarness: Sendable {
             await fake.stop()
             throw error
         }
+    }
+
+    /// Unlocks `contents` as a reload would and puts it in force.
+    func reloadVault(_ contents: VaultContents) throws {
+        credentials.replace(with: try UnlockedVault(contents: contents, routes: configuration.allRoutes, profiles: configuration.profiles))
     }
 
     // MARK: - Client helpers

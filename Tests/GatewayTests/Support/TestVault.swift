@@ -9,6 +9,16 @@ enum TestVault {
     static let secretKey = VaultFixture.secretKey
     static let passphrase = "test passphrase, not a secret"
 
+    /// The test vault's entries in memory (no file, no key derivation), with `extra` entries and client tokens.
+    static func contents(extra: [String: String] = [:], tokens: [ClientToken] = []) throws -> VaultContents {
+        var contents = VaultContents()
+        try contents.set("api_key", to: SecretValue(apiKey))
+        try contents.set("secret_key", to: SecretValue(secretKey))
+        for (name, value) in extra { try contents.set(name, to: SecretValue(value)) }
+        try contents.setClientTokens(tokens)
+        return contents
+    }
+
     /// Credentials unlocked from a vault file written by the real Vault code.
     static let credentials: CredentialSet = {
         let folder = try! TemporaryDirectory(prefix: "pingate-tests")
