@@ -12,7 +12,9 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
         Reads GET /_pingate/stats from the running pingate and prints a compact table, or the JSON itself with --json.
         Exits 1 with one line when pingate is not reachable or refuses. With --watch the view is redrawn every second
-        until interrupted; a pingate that stops answering later is reported in the view and asked again.
+        until interrupted; a pingate that stops answering later is reported in the view and asked again. When pingate
+        requires client tokens, --token-file names a file holding one whose rules allow GET /_pingate/ (the token is
+        sent as Authorization: Bearer, never printed).
         """
     )
 
@@ -31,6 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Base URL of the running pingate.") var url = "http://127.0.0.1:8787"
     @Flag(help: "Redraw every second until interrupted (Ctrl-C).") var watch = false
     @Flag(help: "Print the JSON of /_pingate/stats instead of the table.") var json = false
+    @Option(help: "A file holding a client token to present, when pingate requires one.") var tokenFile: String?
 
     func validate() throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -44,9 +47,10 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
+        let token = try await CLIError.reporting { try tokenFile.map(Self.readToken) }
         let client = HTTPClient(eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: Self.clientConfiguration)
         do {
-            try await show(base, client: client)
+            try await show(base, client: client, token: token)
         } catch {
             try? await client.shutdown()
             throw error
@@ -54,8 +58,21 @@ struct StatusCommand: AsyncParsableCommand {
         try? await client.shutdown()
     }
 
-    private func show(_ base: String, client: HTTPClient) async throws {
-        let view = try await CLIError.reporting { try await Self.view(of: base, json: json, client: client) }
+    /// The token in `path`: its first line, without surrounding white space.
+    static func readToken(_ path: String) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationFailure("cannot read --token-file \(path)")
+        }
+        let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !token.isEmpty else { throw ValidationFailure("--token-file \(path) holds no token") }
+        return token
+    }
+
+    private func show(_ base: String, client: HTTPClient, token: String?) async throws {
+        let view = try await CLIError.reporting { try await Self.view(of: base, json: json, client: client, token: token) }
         guard watch else {
             Self.write(view)
             return
@@ -68,7 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
             Self.write(interactive ? "\u{1B}[H\u{1B}[2J" + next : next + (json ? "" : "\n"))
             try await Task.sleep(until: started + .seconds(1), clock: .continuous)
             do {
-                next = try await Self.view(of: base, json: json, client: client)
+                next = try await Self.view(of: base, json: json, client: client, token: token)
             } catch {
                 next = "pingate: \(error); asking again every second\n"
             }
@@ -77,8 +94,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The text shown for the stats at `base`: the table, or the JSON as it came (one line).
     /// - Throws: ``StatusError``.
-    static func view(of base: String, json: Bool, client: HTTPClient) async throws -> String {
-        let body = try await fetchStats(base, client: client)
+    static func view(of base: String, json: Bool, client: HTTPClient, token: String? = nil) async throws -> String {
+        let body = try await fetchStats(base, client: client, token: token)
         if json { return String(buffer: body) + "\n" }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -90,9 +107,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The body of `GET base/_pingate/stats`.
     /// - Throws: ``StatusError``.
-    static func fetchStats(_ base: String, client: HTTPClient) async throws -> ByteBuffer {
+    static func fetchStats(_ base: String, client: HTTPClient, token: String? = nil) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: base + "/_pingate/stats")
         request.headers.add(name: "Accept", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {

@@ -176,4 +176,17 @@ struct DashboardStatsTests {
             #expect(api.headers["access-control-allow-origin"] == [origin])
         }
     }
+
+    @Test("with tokens required, the page and stats need one, like every admin endpoint but healthz and readyz")
+    func tokens() async throws {
+        let token = "dashboard-token-0123456789"
+        try await GatewayHarness.run(configure: { $0.access = AccessPolicy(accessTokens: [Array(token.utf8)], requireToken: true) }) { h in
+            for path in ["/_pingate/", "/_pingate/stats", "/_pingate/dashboard.js"] {
+                #expect(try await h.send(.GET, path).status == 401, "\(path) without a token")
+                #expect(try await h.send(.GET, path, headers: [("Authorization", "Bearer " + token)]).status == 200, "\(path) with one")
+            }
+            let stats = try await h.send(.GET, "/_pingate/stats", headers: [("X-Pingate-Token", token)]).text
+            #expect(!stats.contains(token))
+        }
+    }
 }

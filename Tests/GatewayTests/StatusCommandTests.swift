@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Testing
 
 /// `pingate status` as a process against a running gateway (and against nothing), and `pingate demo` serving the
@@ -54,6 +55,23 @@ struct StatusCommandTests {
             #expect(text.contains("client:status-test"), "\(text)")
             #expect(text.contains("/api/pinning/pins/?limit=5&secret=REDACTED"), "\(text)")
             #expect(!text.contains("do-not-show") && !text.contains(TestVault.apiKey) && !text.contains(TestVault.secretKey))
+        }
+    }
+
+    @Test("with tokens required: a refusal is one line and exit 1; --token-file presents one, which is never printed")
+    func token() async throws {
+        let token = "status-token-0123456789"
+        let folder = try TemporaryDirectory(prefix: "pingate-status")
+        let tokenFile = try folder.write(token + "\n", to: "token")
+        try await GatewayHarness.run(configure: { $0.access = AccessPolicy(accessTokens: [Array(token.utf8)], requireToken: true) }) { h in
+            let refused = try await PingateRun.pingate(["status", "--url", h.proxyURL])
+            #expect(refused.status == 1)
+            #expect(refused.errorLines.count == 1 && refused.standardError.contains("/_pingate/stats answered 401"), "\(refused.standardError)")
+            let allowed = try await PingateRun.pingate(["status", "--url", h.proxyURL, "--token-file", tokenFile])
+            #expect(allowed.status == 0, "\(allowed.printed)")
+            #expect(allowed.standardOutput.contains("UPSTREAM") && !allowed.printed.contains(token))
+            let empty = try await PingateRun.pingate(["status", "--url", h.proxyURL, "--token-file", try folder.write("\n", to: "empty")])
+            #expect(empty.status == 1 && empty.errorLines.count == 1 && empty.standardError.contains("holds no token"), "\(empty.printed)")
         }
     }
 
