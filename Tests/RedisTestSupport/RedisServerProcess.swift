@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
+import TestSupport
 
 /// A `redis-server` that a test starts on a free loopback port and a unix socket in a temporary directory, with
 /// persistence off, and stops again. The configuration goes in a file so that no password is in its argv.
@@ -135,14 +136,6 @@ public final class RedisServerProcess {
         let exits = EventRecorder<Int32>()
         let pipe = Pipe()
         let partial = LineBuffer()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            partial.append(data).forEach(output.record)
-        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [configurationFile.path]
@@ -153,6 +146,9 @@ public final class RedisServerProcess {
             output.record("exited with status \(process.terminationStatus)")
         }
         try process.run()
+        OutputReader.start(pipe) { data in
+            if !data.isEmpty { partial.append(data).forEach(output.record) }
+        }
         self.process = process
         self.exits = exits
         self.port = port

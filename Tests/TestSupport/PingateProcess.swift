@@ -33,8 +33,7 @@ public final class PingateProcess: Sendable {
         }
     }
 
-    // The output handlers hold this object until the process closes its output (they clear themselves at end of
-    // output): a released handler's dispatch source must not outlive its pipe.
+    // The output readers hold this object until the process closes its output.
     private let process: Process
     private let output = Mutex(Output())
 
@@ -76,8 +75,6 @@ public final class PingateProcess: Sendable {
         let stdin = input.map { _ in Pipe() }
         process.standardInput = stdin ?? FileHandle.nullDevice
         self.process = process
-        stdout.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: false, handle: handle) }
-        stderr.fileHandleForReading.readabilityHandler = { [self] handle in self.received(handle.availableData, fromError: true, handle: handle) }
         process.terminationHandler = { [self] process in
             let status = process.terminationStatus
             let waiters = self.output.withLock { output in
@@ -88,14 +85,15 @@ public final class PingateProcess: Sendable {
             for waiter in waiters { waiter.resume(returning: status) }
         }
         try process.run()
+        OutputReader.start(stdout) { [self] data in self.received(data, fromError: false) }
+        OutputReader.start(stderr) { [self] data in self.received(data, fromError: true) }
         if let stdin, let input {
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try? stdin.fileHandleForWriting.close()
         }
     }
 
-    private func received(_ data: Data, fromError: Bool, handle: FileHandle) {
-        if data.isEmpty { handle.readabilityHandler = nil }
+    private func received(_ data: Data, fromError: Bool) {
         let text = String(decoding: data, as: UTF8.self)
         let resumed = output.withLock { output -> [(CheckedContinuation<String?, Never>, String?)] in
             if data.isEmpty {
