@@ -145,14 +145,16 @@ let package = Package(
         .executableTarget(name: "pingate", dependencies: ["PingateCLI"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
-        // What the test targets share: bounded waits, the process runner, fixtures.
+        // What the test targets share: bounded waits, the process runners (pingate, redis-server), fixtures.
         .target(
             name: "TestSupport",
             dependencies: [
                 "Vault",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -161,21 +163,10 @@ let package = Package(
         .testTarget(name: "GatewayCacheTests", dependencies: ["GatewayCache", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayLimitsTests", dependencies: ["GatewayLimits", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PingateConfigTests", dependencies: ["PingateConfig", "PingateCore", "TestSupport"], swiftSettings: swiftSettings),
-        .target(
-            name: "RedisTestSupport",
-            dependencies: [
-                "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            path: "Tests/RedisTestSupport",
-            swiftSettings: swiftSettings
-        ),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
-                "RedisClient", "RedisTestSupport",
+                "RedisClient", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -204,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport", "RedisTestSupport", "RedisClient",
+                "Gateway", "FakeW3IPFS", "Vault", "GatewayCache", "GatewayLimits", "PingateCore", "TestSupport", "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

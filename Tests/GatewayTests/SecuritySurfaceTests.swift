@@ -1,7 +1,7 @@
 import FakeW3IPFS
 import Foundation
 import NIOCore
-import RedisTestSupport
+import TestSupport
 import Testing
 
 /// The security surface of the real `pingate` binary: remote listening only with `--allow-remote` and a token

@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PingateCore
-import RedisTestSupport
+import TestSupport
 import ServiceLifecycle
 import Testing
 import Vault

@@ -1,4 +1,4 @@
-import RedisTestSupport
+import TestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

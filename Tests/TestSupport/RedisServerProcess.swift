@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
-import TestSupport
 
 /// A `redis-server` that a test starts on a free loopback port and a unix socket in a temporary directory, with
 /// persistence off, and stops again. The configuration goes in a file so that no password is in its argv.
