@@ -92,6 +92,7 @@ let package = Package(
             name: "FakeW3IPFS",
             dependencies: [
                 "Vault",
+                "PingateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

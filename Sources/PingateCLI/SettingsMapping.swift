@@ -131,9 +131,14 @@ enum AccessTokens {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ValidationFailure("cannot read access token file \(path)")
         }
-        let tokens = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        let tokens = Self.tokens(in: text)
         guard !tokens.isEmpty else { throw ValidationFailure("access token file \(path) holds no token") }
         if tokens.contains(where: { $0.count < 16 }) { throw ValidationFailure("access tokens in \(path) must be at least 16 characters") }
         return tokens.map { Array($0.utf8) }
+    }
+
+    /// A token file's tokens: one a line, white space around it dropped, blank lines and `#` comments skipped.
+    static func tokens(in text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 }

@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
         try? await client.shutdown()
     }
 
-    /// The token in `path`: its first line, without surrounding white space.
+    /// The token in `path`: the first one, read as an access token file is (comments and blank lines skipped).
     static func readToken(_ path: String) throws -> String {
         let text: String
         do {
@@ -66,8 +66,7 @@ struct StatusCommand: AsyncParsableCommand {
         } catch {
             throw ValidationFailure("cannot read --token-file \(path)")
         }
-        let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard !token.isEmpty else { throw ValidationFailure("--token-file \(path) holds no token") }
+        guard let token = AccessTokens.tokens(in: text).first else { throw ValidationFailure("--token-file \(path) holds no token") }
         return token
     }
 

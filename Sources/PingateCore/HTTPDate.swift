@@ -68,9 +68,9 @@ public enum HTTPDate {
 
     /// Formats epoch seconds as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
     public static func format(epochSeconds: Int64) -> String {
-        let days = floorDiv(epochSeconds, 86_400)
+        let days = CivilCalendar.floorDivide(epochSeconds, 86_400).quotient
         let secondOfDay = epochSeconds - days * 86_400
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilCalendar.date(fromDays: days)
         let weekday = Int(((days % 7) + 11) % 7) // 1970-01-01 was a Thursday (4)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let year = y >= 0 && y < 1000 ? String(repeating: "0", count: 4 - "\(y)".count) + "\(y)" : "\(y)"
@@ -103,7 +103,7 @@ public enum HTTPDate {
         guard let wall = wallClockSeconds, wall.isFinite, abs(wall) < 1e15 else {
             return yy < 70 ? 2000 + yy : 1900 + yy
         }
-        let currentYear = civil(fromDays: floorDiv(Int64(wall.rounded(.down)), 86_400)).year
+        let currentYear = CivilCalendar.date(fromDays: CivilCalendar.floorDivide(Int64(wall.rounded(.down)), 86_400).quotient).year
         var year = (currentYear / 100) * 100 + yy
         if year > currentYear + 50 { year -= 100 }
         return year
@@ -111,7 +111,7 @@ public enum HTTPDate {
 
     private static func epoch(year: Int64, month: Int64, day: Int64, time: Int64) -> Int64? {
         guard year >= 1, day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
-        return days(fromCivil: year, month, day) * 86_400 + time
+        return CivilCalendar.days(fromYear: year, month: month, day: day) * 86_400 + time
     }
 
     private static func daysInMonth(year: Int64, month: Int64) -> Int64 {
@@ -120,33 +120,5 @@ public enum HTTPDate {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
-    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -100,6 +100,25 @@ struct UpstreamTroubleTests {
         }
     }
 
+    @Test("a half-open probe refused by a budget before it is sent lets the next request probe")
+    func probeRefusedByBudget() async throws {
+        let clock = ManualClock()
+        try await GatewayHarness.run(clock: clock.gatewayClock, configure: {
+            $0.cache = nil
+            $0.breaker = .init(failures: 1, openDuration: .seconds(5))
+            $0.rateLimits = .init(client: RateBudget(rate: 1.0 / 3600, burst: 1))
+        }) { (h: GatewayHarness) async throws in
+            h.upstream.updateFaults { $0.forcedResponse = ForcedResponse(status: 502) }
+            #expect(try await h.send(.GET, Self.list, headers: [("X-Pingate-Client", "spent")]).status == 502)  // opens
+            h.upstream.updateFaults { $0.forcedResponse = nil }
+            clock.advance(by: .seconds(5))
+            // The probe's client has no budget left: 429, nothing sent; the breaker must not wait for it forever.
+            #expect(try await h.send(.GET, Self.list, headers: [("X-Pingate-Client", "spent")]).status == 429)
+            #expect(try await h.send(.GET, Self.list, headers: [("X-Pingate-Client", "fresh")]).status == 200)
+            #expect(try await h.send(.GET, "/_pingate/readyz").status == 200)
+        }
+    }
+
     @Test("a refused connection counts as a failure: the breaker opens and the next request is refused without a connect")
     func breakerOnRefusedConnections() async throws {
         try await ClosedPort.with { closedPort in

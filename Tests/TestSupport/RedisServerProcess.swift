@@ -76,16 +76,16 @@ public final class RedisServerProcess {
         }
     }
 
-    /// Kills the server and waits for the process to exit.
-    ///
-    /// SIGKILL, not SIGTERM: the child inherits the blocked signal mask of the thread that spawned it, so a
-    /// SIGTERM would stay pending; and with persistence off there is nothing to save.
     /// Sends `signal` to the server (SIGSTOP freezes it: it then answers nothing until SIGCONT).
     public func signal(_ signal: Int32) {
         guard let process = self.process else { return }
         kill(process.processIdentifier, signal)
     }
 
+    /// Kills the server and waits for the process to exit.
+    ///
+    /// SIGKILL, not SIGTERM: the child inherits the blocked signal mask of the thread that spawned it, so a
+    /// SIGTERM would stay pending; and with persistence off there is nothing to save.
     public func stop() async throws {
         guard let process = self.process else { return }
         self.process = nil

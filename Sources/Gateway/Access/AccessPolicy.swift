@@ -82,15 +82,9 @@ public struct AccessPolicy: Sendable {
                 else { return false }
             }
             let host = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<hostEnd])
-            return Self.equalsIgnoringCase(host, "localhost") || Self.equalsIgnoringCase(host, "127.0.0.1")
-                || Self.equalsIgnoringCase(host, "[::1]")
+            return ASCII.equalsLowercase(bytes: host, "localhost") || ASCII.equalsLowercase(bytes: host, "127.0.0.1")
+                || ASCII.equalsLowercase(bytes: host, "[::1]")
         } ?? false
-    }
-
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        for index in 0..<bytes.count where ASCII.lower(bytes[index]) != lowercase.utf8Start[index] { return false }
-        return true
     }
 
     /// The normalised host of an authority (`LOCALHOST.:8787` → `localhost`), or nil when it is malformed.

@@ -14,12 +14,14 @@ extension GatewayHandler {
     /// them (and may be refused): in the shared store when there is one.
     func answerHit(_ entry: CachedResponse, age: Int, refresh: Bool = false, to request: Request) {
         request.stage = .answering
-        let budgets = state.budgets.ownBudgets(token: request.decision.token?.budget)
-        guard !budgets.isEmpty else {
+        let limiter = state.limiter
+        guard request.decision.token?.budget != nil || limiter.configuration.client != nil else {
+            // The common case: no budget of the caller's own, nothing to spend.
             writeHit(entry, age: age, refresh: refresh, to: request)
             return
         }
         if let shared = state.shared, shared.isAvailable, let context {
+            let budgets = state.budgets.ownBudgets(token: request.decision.token?.budget)
             request.stage = .admitting
             shared.admit(
                 budgets: budgets, keys: SharedState.keys(of: budgets, client: request.decision.client), pushbackScope: "-",
@@ -35,16 +37,16 @@ extension GatewayHandler {
                 case .rejected(let rejection):
                     self.refuseHit(request, rejection)
                 case .unavailable:
-                    self.admitHitLocally(entry, age: age, refresh: refresh, to: request)
+                    self.admitHitLocally(entry, age: age, refresh: refresh, to: request, limiter: self.state.limiter)
                 }
             }
             return
         }
-        admitHitLocally(entry, age: age, refresh: refresh, to: request)
+        admitHitLocally(entry, age: age, refresh: refresh, to: request, limiter: limiter)
     }
 
-    private func admitHitLocally(_ entry: CachedResponse, age: Int, refresh: Bool, to request: Request) {
-        switch state.limiter.admitClientOnly(client: request.decision.client, token: state.localBudget(of: request.decision.token), now: state.clock.now()) {
+    private func admitHitLocally(_ entry: CachedResponse, age: Int, refresh: Bool, to request: Request, limiter: RateLimiter) {
+        switch limiter.admitClientOnly(client: request.decision.client, token: state.localBudget(of: request.decision.token), now: state.clock.now()) {
         case .rejected(let rejection):
             refuseHit(request, rejection)
         case .allowed(let info), .delayed(_, _, let info):
@@ -366,6 +368,15 @@ extension GatewayHandler {
         case .leader(let leader):
             ticket = leader
         }
+        // A slot first: no budget is spent on a refresh that would not run.
+        guard state.refreshes.begin() else {
+            state.flights.abandon(ticket)
+            return
+        }
+        func skip() {
+            state.refreshes.end()
+            state.flights.abandon(ticket)
+        }
         let upstream = request.decision.route.upstream
         switch state.breakers.admit(upstream, now: state.clock.now()) {
         case .allow:
@@ -373,10 +384,10 @@ extension GatewayHandler {
         case .probe:
             // The half-open probe is left to a request that waits for its answer.
             state.breakers.probeAbandoned(upstream)
-            state.flights.abandon(ticket)
+            skip()
             return
         case .reject:
-            state.flights.abandon(ticket)
+            skip()
             return
         }
         let limiter = state.limiter
@@ -390,14 +401,10 @@ extension GatewayHandler {
             break
         case .delayed(_, let reservation, _):
             limiter.cancel(reservation, now: state.clock.now())
-            state.flights.abandon(ticket)
+            skip()
             return
         case .rejected:
-            state.flights.abandon(ticket)
-            return
-        }
-        guard state.refreshes.begin() else {
-            state.flights.abandon(ticket)
+            skip()
             return
         }
         CacheRefresh(

@@ -528,10 +528,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func profileWithdrawn(_ request: Request) {
         completeFlight(of: request, with: .goUpstream)
         request.fill = nil
-        if request.isProbe {
-            request.isProbe = false
-            state.breakers.probeAbandoned(request.decision.route.upstream)
-        }
         answer(request, error: .unauthorized("the client token is unknown, revoked or expired"))
     }
 
@@ -656,8 +652,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Hands the finished request to the one bookkeeping place.
     func finish(_ request: Request) {
-        // A finished exchange holds nothing back: an upload pause must not outlive its request.
+        // A finished exchange holds nothing back: an upload pause must not outlive its request, and a half-open
+        // probe that ends without the upstream's answer (refused by a budget, the pool, or the client leaving)
+        // lets the next request probe.
         setUploadPaused(false)
+        if request.isProbe {
+            request.isProbe = false
+            state.breakers.probeAbandoned(request.decision.route.upstream)
+        }
         guard request.record.status != -1 else { return }
         if request.record.status == 0 { request.record.status = 499 }
         state.record(request.record)
@@ -706,10 +708,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         completeFlight(of: request, with: .goUpstream)
-        if request.isProbe {
-            request.isProbe = false
-            state.breakers.probeAbandoned(request.decision.route.upstream)
-        }
         request.stage = .done
     }
 

@@ -8,13 +8,18 @@ enum ASCII {
         return utf8.withContiguousStorageIfAvailable { bytes in equal(bytes, b) } ?? equal(Array(utf8), b)
     }
 
+    /// `bytes` equal `lowercase` ignoring ASCII case; `lowercase` must be lowercase.
+    @inline(__always)
+    static func equalsLowercase<C: Collection<UInt8>>(bytes: C, _ lowercase: StaticString) -> Bool {
+        equal(bytes, UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
+    }
+
     @inline(__always)
     private static func equal<C: Collection<UInt8>>(_ bytes: C, _ lowercase: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == lowercase.count else { return false }
         var index = 0
         for byte in bytes {
-            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            guard folded == lowercase[index] else { return false }
+            guard lower(byte) == lowercase[index] else { return false }
             index += 1
         }
         return true
@@ -37,8 +42,7 @@ enum ASCII {
 
     @inline(__always)
     static func fold(_ byte: UInt8) -> UInt8 {
-        if byte == UInt8(ascii: "-") { return UInt8(ascii: "_") }
-        return byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+        byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : lower(byte)
     }
 
     /// `a` begins with `lowercasePrefix`, ignoring ASCII case.
@@ -47,8 +51,7 @@ enum ASCII {
         guard a.utf8.count >= prefix.count else { return false }
         var index = 0
         for byte in a.utf8.prefix(prefix.count) {
-            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            guard folded == prefix[index] else { return false }
+            guard lower(byte) == prefix[index] else { return false }
             index += 1
         }
         return true
